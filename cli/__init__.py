@@ -1,0 +1,1 @@
+"""The `advies` command line."""

@@ -1,0 +1,119 @@
+"""`advies demo`: a guided run of one asked advice through all its states on a simulated clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from sqlmodel import Session, select
+
+from cli.context import out, settings
+from engine.clock import AMSTERDAM, FrozenClock
+from engine.runtime import org_file
+from engine.runtime.service import Service
+from storage import migrate
+from storage.db import make_engine_without_pool
+from storage.tables import Organisation, OutboxMessage
+
+SECRETARIAT = "secretariaat@example.org"
+LIAISON = "verbinding@example.org"
+MEMBERS = ("anna", "bram", "cor", "dewi", "els", "farid", "gerda")
+
+
+class Guide:
+    """Runs the steps and prints what happened after each one."""
+
+    def __init__(self, svc: Service, clock: FrozenClock) -> None:
+        self.svc = svc
+        self.clock = clock
+        self.mail_seen = self._last_mail_id()
+
+    def _last_mail_id(self) -> int:
+        with Session(self.svc.engine) as session:
+            ids = session.exec(select(OutboxMessage.id)).all()
+            return max((i for i in ids if i is not None), default=0)
+
+    def wait(self, days: int) -> None:
+        self.clock.advance(timedelta(days=days))
+
+    def step(self, title: str, view: dict[str, Any]) -> dict[str, Any]:
+        day = self.clock.now().astimezone(AMSTERDAM).strftime("%d-%m-%Y")
+        out.rule(f"[bold]{day}[/]  {escape(title)}")
+        out.print(f"Stap nu: [bold]{escape(view['state_label'])}[/] ({view['state']})")
+        self._mails(view["id"])
+        for d in view["deadlines"]:
+            if d["status"] in ("running", "suspended", "overdue"):
+                out.print(f"Termijn [bold]{d['label']}[/] ({d['name']}): {d['due']} — "
+                          f"{escape(d['explanation'])}")
+        return view
+
+    def _mails(self, trajectory_id: int) -> None:
+        with Session(self.svc.engine) as session:
+            rows = session.exec(select(OutboxMessage).where(
+                OutboxMessage.trajectory_id == trajectory_id, OutboxMessage.id > self.mail_seen)
+                .order_by(OutboxMessage.id)).all()
+        for row in rows:
+            out.print(f"  ✉ aan {row.recipient}: {escape(row.subject)}")
+            self.mail_seen = max(self.mail_seen, row.id or 0)
+
+
+def _prepare(svc: Service) -> None:
+    migrate.upgrade(svc.engine)
+    with Session(svc.engine) as session:
+        if session.exec(select(Organisation).where(Organisation.slug == "demo")).first():
+            return
+    org_file.load(svc.engine, Path(str(resources.files("cli") / "demo_org.toml")))
+
+
+def run() -> None:
+    """Een rondleiding: één gevraagd advies van aanvraag tot afsluiting, op een gesimuleerde klok."""
+    config = settings()
+    clock = FrozenClock(datetime(2026, 3, 24, 9, 30, tzinfo=AMSTERDAM))
+    svc = Service(make_engine_without_pool(config.database_url), config, clock)
+    _prepare(svc)
+    guide = Guide(svc, clock)
+    view = guide.step("De beleidsadviseur vraagt advies", svc.start(
+        "asked_advice", "demo", "Regiovisie beschermd wonen", SECRETARIAT,
+        {"policy_adviser": "beleid@example.org", "received_on": "2026-03-24"}))
+    walk(guide, svc, view["id"])
+    out.rule("[bold green]Klaar")
+    out.print(f"Traject {view['id']} is afgesloten. Bekijk het met: advies show {view['id']}")
+    out.print("De e-mails staan in de outbox; 'advies worker --once' bezorgt ze.")
+
+
+def walk(guide: Guide, svc: Service, tid: int) -> None:
+    fire = svc.fire
+    guide.step("Het secretariaat roept de deelnemers op", fire(tid, "call_participants", SECRETARIAT))
+    for name in MEMBERS:
+        guide.wait(1)
+        guide.step(f"{name.capitalize()} meldt zich aan", fire(tid, "sign_up", f"{name}@example.org"))
+    guide.wait(4)
+    guide.step("De aanmelding sluit", fire(tid, "close_signup", SECRETARIAT))
+    guide.wait(2)
+    guide.step("Het secretariaat plant de eerste bijeenkomst", fire(
+        tid, "plan_meeting", SECRETARIAT,
+        {"meeting_on": "2026-04-14", "meeting_time": "19:30", "meeting_place": "Stadhuis, zaal 2"}))
+    guide.wait(9)
+    guide.step("De eerste bijeenkomst is gehouden", fire(tid, "first_meeting_held", SECRETARIAT))
+    guide.step("De groep kiest een centraal aanspreekpunt",
+               fire(tid, "choose_contact", SECRETARIAT, {"contact_person": "bram@example.org"}))
+    guide.wait(10)
+    guide.step("Input van ervaringsdeskundigen is opgehaald",
+               fire(tid, "consultation_done", "bram@example.org"))
+    guide.wait(10)
+    guide.step("Het advies wordt verstuurd", fire(
+        tid, "send_advice", "bram@example.org",
+        {"document": "Zorg voor meer begeleid wonen dicht bij huis."}))
+    guide.wait(30)
+    guide.step("De reactie van het college komt binnen", fire(
+        tid, "record_response", LIAISON,
+        {"received_on": clock_day(guide), "document": "Het college neemt het advies over."}))
+    guide.wait(60)
+    guide.step("De nazorg is klaar: het traject sluit", fire(tid, "close", SECRETARIAT))
+
+
+def clock_day(guide: Guide) -> str:
+    return guide.clock.now().astimezone(AMSTERDAM).date().isoformat()

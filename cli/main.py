@@ -1,0 +1,144 @@
+"""`advies`: the command line of Adviestraject (DESIGN.md §6).
+
+Exit codes: 0 ok, 2 bad input, 3 not allowed in this state or for this actor,
+4 conflict with a concurrent change, 1 anything else.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import calendar_cmd, demo, present
+from cli.context import database, out, parse_sets, print_json, reports, service
+from engine import render
+from engine.errors import InvalidInput
+from engine.runtime import org_file
+from engine.runtime.service import Reports
+from flows import all_flows
+from storage import migrate
+
+app = typer.Typer(help="Adviestraject: adviestrajecten van aanvraag tot reactie van het college.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+org_app = typer.Typer(help="Organisaties, mensen en rollen.", no_args_is_help=True)
+flows_app = typer.Typer(help="De stromen (flows) en hun stappen.", invoke_without_command=True)
+app.add_typer(org_app, name="org")
+app.add_typer(flows_app, name="flows")
+app.add_typer(calendar_cmd.app, name="calendar")
+
+Json = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
+Sets = Annotated[list[str] | None, typer.Option("--set", help="Gegevens als sleutel=waarde.")]
+Actor = Annotated[str, typer.Option("--actor", help="E-mailadres van wie dit doet.")]
+Note = Annotated[str | None, typer.Option("--note", help="Notitie bij de geschiedenis.")]
+
+
+@app.command()
+@reports
+def init(demo_data: Annotated[bool, typer.Option("--demo", help="Laad een verzonnen organisatie.")]
+         = False) -> None:
+    """Maak de database aan of werk haar bij."""
+    engine = database()
+    migrate.upgrade(engine)
+    out.print("Database is klaar.")
+    if demo_data:
+        path = Path(str(resources.files("cli") / "demo_org.toml"))
+        org_file.load(engine, path)
+        out.print("Voorbeeldorganisatie 'demo' geladen.")
+
+
+@org_app.command("load")
+@reports
+def org_load(file: Path, as_json: Json = False) -> None:
+    """Laad organisaties, mensen, rollen, termijnen en reces uit een TOML-bestand."""
+    loaded = org_file.load(database(), file)
+    summary = [{"slug": o["slug"], "name": o["name"], "people": len(o["people"])} for o in loaded]
+    if as_json:
+        print_json(summary)
+        return
+    for org in summary:
+        out.print(f"Geladen: {org['name']} ({org['slug']}), {org['people']} personen.")
+
+
+@app.command()
+@reports
+def start(flow: str, org: Annotated[str, typer.Option("--org")],
+          title: Annotated[str, typer.Option("--title")], actor: Actor,
+          sets: Sets = None, note: Note = None, as_json: Json = False) -> None:
+    """Start een nieuw traject."""
+    view = service().start(flow, org, title, actor, parse_sets(sets), note)
+    print_json(view) if as_json else present.trajectory(view)
+
+
+@app.command()
+@reports
+def fire(trajectory_id: Annotated[int, typer.Argument(metavar="ID")], event: str, actor: Actor,
+         sets: Sets = None, note: Note = None, as_json: Json = False) -> None:
+    """Laat een gebeurtenis plaatsvinden in een traject."""
+    view = service().fire(trajectory_id, event, actor, parse_sets(sets), note)
+    print_json(view) if as_json else present.trajectory(view)
+
+
+@app.command()
+@reports
+def show(trajectory_id: Annotated[int, typer.Argument(metavar="ID")], as_json: Json = False) -> None:
+    """Toon een traject: stap, termijnen en geschiedenis."""
+    view = service().show(trajectory_id)
+    print_json(view) if as_json else present.trajectory(view)
+
+
+@app.command("list")
+@reports
+def list_(flow: Annotated[str | None, typer.Option("--flow")] = None,
+          state: Annotated[str | None, typer.Option("--state")] = None,
+          overdue: Annotated[bool, typer.Option("--overdue", help="Alleen met verlopen termijn.")]
+          = False, as_json: Json = False) -> None:
+    """Toon de trajecten."""
+    rows = Reports(service()).trajectories(flow, state, overdue)
+    print_json(rows) if as_json else present.listing(rows)
+
+
+@app.command()
+@reports
+def deadlines(as_json: Json = False) -> None:
+    """Toon alle lopende termijnen, de eerste bovenaan."""
+    rows = Reports(service()).deadlines()
+    print_json(rows) if as_json else present.deadlines(rows)
+
+
+@flows_app.callback()
+@reports
+def flows_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """Toon de stromen die Adviestraject kent."""
+    if ctx.invoked_subcommand:
+        return
+    rows = [{"name": f.name, "title": f.flow.title, "version": f.flow.version,
+             "states": [s.name for s in f.flow.states]} for f in all_flows().values()]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        out.print(f"{row['name']}: {row['title']} (versie {row['version']}, {len(row['states'])} stappen)")
+
+
+@flows_app.command("show")
+@reports
+def flows_show(name: str, fmt: Annotated[str, typer.Option("--format", help="md, mermaid of svg")]
+               = "md") -> None:
+    """Toon een stroom als tabel (md), diagram (mermaid) of plaatje (svg)."""
+    flows = all_flows()
+    if name not in flows:
+        raise InvalidInput(f"Onbekende stroom '{name}'. Bekend: {', '.join(flows)}.")
+    if fmt == "md":
+        typer.echo(render.markdown(flows[name]))
+    elif fmt == "mermaid":
+        typer.echo(render.mermaid(flows[name]))
+    elif fmt == "svg":
+        typer.echo(render.svg(flows[name]))
+    else:
+        raise InvalidInput(f"Onbekend formaat '{fmt}': kies md, mermaid of svg.")
+
+
+app.command(name="demo")(reports(demo.run))

@@ -1,0 +1,145 @@
+"""Turn what a person typed (`--set key=value`, a web form) into checked event data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from engine.dsl import Field
+from engine.errors import InvalidInput, NotFound
+from engine.terms import TermError, parse_term
+
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+MAX_TEXT = 300
+MAX_LONGTEXT = 20_000
+
+
+def valid_email(value: str) -> bool:
+    return len(value) <= 254 and EMAIL.match(value) is not None
+
+
+def check_email(value: str, what: str = "e-mailadres") -> str:
+    cleaned = value.strip().lower()
+    if not valid_email(cleaned):
+        raise InvalidInput(f"'{value}' is geen geldig {what}.")
+    return cleaned
+
+
+def check_line(value: str, what: str) -> str:
+    """One line of text, as used for names, titles and subjects."""
+    cleaned = value.strip()
+    if CONTROL.search(cleaned):
+        raise InvalidInput(f"{what} mag geen regelovergang of stuurteken bevatten.")
+    if not cleaned:
+        raise InvalidInput(f"{what} mag niet leeg zijn.")
+    if len(cleaned) > MAX_TEXT:
+        raise InvalidInput(f"{what} is te lang (meer dan {MAX_TEXT} tekens).")
+    return cleaned
+
+
+def parse_day(value: str, what: str) -> date:
+    text = value.strip()
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise InvalidInput(f"{what}: '{value}' is geen datum. Schrijf bijvoorbeeld 2026-03-24.")
+
+
+def _time(value: str, what: str) -> str:
+    try:
+        return datetime.strptime(value.strip(), "%H:%M").strftime("%H:%M")
+    except ValueError as error:
+        raise InvalidInput(f"{what}: '{value}' is geen tijd. Schrijf bijvoorbeeld 19:30.") from error
+
+
+def _longtext(value: str, what: str) -> str:
+    cleaned = value.strip()
+    if CONTROL_BUT_NEWLINE.search(cleaned):
+        raise InvalidInput(f"{what} bevat een stuurteken.")
+    if not cleaned or len(cleaned) > MAX_LONGTEXT:
+        raise InvalidInput(f"{what} moet tussen 1 en {MAX_LONGTEXT} tekens lang zijn.")
+    return cleaned
+
+
+def _url(value: str, what: str) -> str:
+    cleaned = check_line(value, what)
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(f"{what}: '{value}' is geen webadres (begin met https://).")
+    return cleaned
+
+
+def _term(value: str, what: str) -> str:
+    try:
+        parse_term(value)
+    except TermError as error:
+        raise InvalidInput(f"{what}: {error}") from error
+    return value.strip()
+
+
+def _int(value: str, what: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError as error:
+        raise InvalidInput(f"{what}: '{value}' is geen geheel getal.") from error
+
+
+def coerce(
+    fields: tuple[Field, ...],
+    raw: Mapping[str, str],
+    *,
+    event: str,
+    is_person: Callable[[str], bool],
+) -> dict[str, Any]:
+    """Check every given value against the event's fields; refuse unknown and missing ones."""
+    by_name = {f.name: f for f in fields}
+    unknown = sorted(set(raw) - set(by_name))
+    if unknown:
+        allowed = ", ".join(by_name) or "geen"
+        raise InvalidInput(
+            f"'{event}' kent het veld '{unknown[0]}' niet. Velden die wel kunnen: {allowed}."
+        )
+    checked: dict[str, Any] = {}
+    for f in fields:
+        value = raw.get(f.name)
+        if value is None or not value.strip():
+            if f.required:
+                raise InvalidInput(
+                    f"'{event}' heeft '{f.name}' ({f.label}) nodig: gebruik --set {f.name}=..."
+                )
+            continue
+        checked[f.name] = _one(f, value, is_person)
+    return checked
+
+
+def _one(f: Field, value: str, is_person: Callable[[str], bool]) -> Any:
+    what = f"{f.label} ({f.name})"
+    if f.kind == "person":
+        email = check_email(value, f"e-mailadres voor {f.label}")
+        if not is_person(email):
+            raise NotFound(f"{email} staat niet in het bestand van de organisatie.")
+        return email
+    if f.kind == "date":
+        return parse_day(value, what).isoformat()
+    return _CHECKS[f.kind](value, what)
+
+
+_CHECKS: dict[str, Callable[[str, str], Any]] = {
+    "text": check_line,
+    "deadline": check_line,
+    "longtext": _longtext,
+    "url": _url,
+    "time": _time,
+    "term": _term,
+    "int": _int,
+}

@@ -1,0 +1,156 @@
+"""Compile a `Flow` into one `transitions` machine and decide events with it.
+
+One machine per flow, built once at import, triggered model-less
+(`machine.events[name].trigger(model)`) as the transitions FAQ advises: no machine per
+trajectory and no models attached to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from engine import deadline_rules, effects, validate
+from engine.dsl import Context, Flow, Transition
+from engine.errors import NotAllowed
+
+#: Events that still work while a trajectory is suspended.
+WHILE_SUSPENDED = frozenset({"resume", "withdraw", "extend"})
+
+
+@dataclass
+class _Model:
+    """The throwaway object the machine moves; it lives for one event only."""
+
+    state: str
+    ctx: Context
+    taken: list[Transition] = field(default_factory=list)
+
+
+def _condition(transition: Transition) -> Any:
+    guard = transition.when
+
+    def check(event: EventData) -> bool:
+        return guard is None or guard(event.model.ctx)
+
+    return check
+
+
+def _recorder(transition: Transition) -> Any:
+    def record(event: EventData) -> None:
+        event.model.taken.append(transition)
+
+    return record
+
+
+class CompiledFlow:
+    """A validated flow plus its machine."""
+
+    def __init__(self, flow: Flow, template_dir: Path | None) -> None:
+        validate.check(flow, template_dir)
+        self.flow = flow
+        self.machine = Machine(
+            model=None,
+            states=[s.name for s in flow.states],
+            transitions=[self._spec(t) for t in flow.transitions()],
+            initial=flow.start,
+            auto_transitions=False,
+            send_event=True,
+        )
+
+    @staticmethod
+    def _spec(t: Transition) -> dict[str, Any]:
+        return {
+            "trigger": t.event,
+            "source": list(t.source),
+            "dest": t.dest,
+            "conditions": [_condition(t)],
+            "after": [_recorder(t)],
+        }
+
+    @property
+    def name(self) -> str:
+        return self.flow.name
+
+    def candidates(self, state: str, event: str) -> tuple[Transition, ...]:
+        return tuple(t for t in self.flow.transitions() if t.event == event and state in t.source)
+
+    def allowed_events(self, ctx: Context) -> list[str]:
+        """The events this actor may fire now (guards included)."""
+        names = []
+        for event in self.flow.events():
+            try:
+                self.check_allowed(ctx, event)
+            except NotAllowed:
+                continue
+            if any(t.when is None or t.when(ctx) for t in self.candidates(ctx.state, event)):
+                names.append(event)
+        return names
+
+    def check_allowed(self, ctx: Context, event: str) -> tuple[Transition, ...]:
+        """Refuse an event not possible in this state, for this actor or while suspended."""
+        found = self.candidates(ctx.state, event)
+        if not found:
+            raise NotAllowed(
+                f"'{event}' kan niet in de stap '{self.flow.state(ctx.state).label}'."
+            )
+        if not any(ctx.actor.roles & set(t.by) for t in found):
+            raise NotAllowed(
+                f"{ctx.actor.name} mag '{event}' niet doen: dat mag alleen "
+                f"{', '.join(sorted(found[0].by))}."
+            )
+        if ctx.data.get("suspended_on") and event not in WHILE_SUSPENDED:
+            raise NotAllowed("Het traject is opgeschort. Hervat het eerst ('resume').")
+        return found
+
+    def fire(self, ctx: Context, event: str) -> effects.Outcome:
+        """Decide one event: the new state, new data and the effects. Pure."""
+        found = self.check_allowed(ctx, event)
+        model = _Model(state=ctx.state, ctx=ctx)
+        try:
+            moved = self.machine.events[event].trigger(model)
+        except MachineError as error:
+            raise NotAllowed(f"'{event}' kan nu niet: {error.value}") from error
+        if not moved or not model.taken:
+            raise NotAllowed(_refusal(found, ctx))
+        return self._outcome(ctx, model.taken[-1], model.state)
+
+    def _outcome(self, ctx: Context, taken: Transition, dest: str) -> effects.Outcome:
+        data = dict(taken.action(ctx)) if taken.action else dict(ctx.data)
+        after = replace(ctx, data=data)
+        found: list[effects.Effect] = [effects.SendMail(m) for m in taken.mails]
+        if taken.dest is not None:
+            found += [effects.SendMail(m) for m in self.flow.state(dest).mails]
+            found += deadline_rules.on_move(self.flow, after, ctx.state, dest)
+        found += deadline_rules.on_event(after, taken.event)
+        return effects.Outcome(taken.event, ctx.state, dest, data, tuple(found))
+
+    def start(self, ctx: Context) -> effects.Outcome:
+        """Open a trajectory in the start state: its mails and its deadlines."""
+        if not ctx.actor.roles & set(self.flow.start_by):
+            raise NotAllowed(
+                f"{ctx.actor.name} mag geen traject starten: dat mag alleen "
+                f"{', '.join(sorted(self.flow.start_by))}."
+            )
+        data = dict(self.flow.start_action(ctx)) if self.flow.start_action else dict(ctx.data)
+        after = replace(ctx, data=data)
+        start = self.flow.start
+        found: list[effects.Effect] = [effects.SendMail(m) for m in self.flow.state(start).mails]
+        found += deadline_rules.on_move(self.flow, after, None, start)
+        return effects.Outcome("start", None, start, data, tuple(found))
+
+
+def _refusal(found: tuple[Transition, ...], ctx: Context) -> str:
+    refusals = [t.when.why(ctx) for t in found if t.when is not None]
+    return refusals[0] if refusals else "Dit kan nu niet."
+
+
+def data_with_payload(ctx: Context, *names: str) -> Mapping[str, Any]:
+    """The trajectory data with the named payload fields copied in (those given)."""
+    data = dict(ctx.data)
+    data.update({n: ctx.payload[n] for n in names if ctx.payload.get(n) not in (None, "")})
+    return data

@@ -1,0 +1,1 @@
+"""Where the pure engine meets the database and the outbox: one event, one transaction."""

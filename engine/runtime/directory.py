@@ -1,0 +1,64 @@
+"""Who is who: organisations, people and their roles, read from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session, select
+
+from engine.dsl import SYSTEM, Actor, OrgSettings, Recipients
+from engine.errors import NotFound
+from storage.tables import Organisation, Person
+
+
+def organisation(session: Session, slug: str) -> Organisation:
+    found = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+    if found is None:
+        raise NotFound(f"Organisatie '{slug}' bestaat niet. Laad haar met 'advies org load'.")
+    return found
+
+
+def settings_of(org: Organisation) -> OrgSettings:
+    terms = {
+        "advice_term": org.advice_term,
+        "response_term": org.response_term,
+        "signup_window": org.signup_window,
+    }
+    recess = (org.recess_start, org.recess_end) if org.recess_start and org.recess_end else None
+    return OrgSettings(org.slug, org.name, terms, org.group_min, org.group_max, recess)
+
+
+def people(session: Session, org_id: int) -> dict[str, Person]:
+    rows = session.exec(select(Person).where(Person.organisation_id == org_id)).all()
+    return {p.email: p for p in rows}
+
+
+def actor(directory: dict[str, Person], email: str, data: dict[str, Any]) -> Actor:
+    """The person firing an event, with their roles in the organisation and the trajectory."""
+    if email == SYSTEM.email:
+        return SYSTEM
+    person = directory.get(email.strip().lower())
+    if person is None or not person.roles:
+        raise NotFound(f"{email} staat niet (meer) in het bestand van de organisatie.")
+    roles = set(person.roles)
+    if data.get("contact_person") == person.email:
+        roles.add("contact_person")
+    return Actor(person.email, person.name, frozenset(roles))
+
+
+def recipients(
+    spec: Recipients, directory: dict[str, Person], data: dict[str, Any], who: Actor
+) -> list[Person]:
+    """The people a mail goes to, each once, in a stable order."""
+    emails: list[str] = [p.email for p in directory.values() if set(spec.roles) & set(p.roles)]
+    emails += [data[f] for f in spec.fields if data.get(f)]
+    for name in spec.lists:
+        emails += list(data.get(name, []))
+    if spec.actor and who.email in directory:
+        emails.append(who.email)
+    return [directory[e] for e in _unique(emails) if e in directory]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

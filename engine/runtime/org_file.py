@@ -1,0 +1,226 @@
+"""Read the organisation file (TOML) and write it in one transaction.
+
+Unknown keys and bad values are refused with the line they are on; nothing is written
+unless the whole file is right.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from engine import inputs
+from engine.dsl import KNOWN_ROLES
+from engine.errors import InvalidInput
+from engine.terms import TermError, parse_recess, parse_term
+from storage.db import transaction
+from storage.tables import Organisation, Person
+
+ORG_KEYS = {"slug", "name", "advice_term", "response_term", "signup_window", "group_min",
+            "group_max", "recess", "person"}
+PERSON_KEYS = {"name", "email", "roles"}
+TERM_KEYS = ("advice_term", "response_term", "signup_window")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+HEADER = re.compile(r"^\s*\[\[\s*(organisation(?:\.person)?)\s*\]\]")
+KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=")
+
+
+@dataclass
+class Lines:
+    """Where each table and key of the file stands, to name the line of a problem."""
+
+    tables: list[tuple[str, int, dict[str, int]]] = field(default_factory=list)
+
+    @classmethod
+    def scan(cls, text: str) -> Lines:
+        found = cls()
+        for number, line in enumerate(text.splitlines(), start=1):
+            header, key = HEADER.match(line), KEY.match(line)
+            if header:
+                found.tables.append((header.group(1), number, {}))
+            elif key and found.tables:
+                found.tables[-1][2].setdefault(key.group(1), number)
+        return found
+
+    def line(self, kind: str, index: int, key: str | None = None) -> int:
+        tables = [t for t in self.tables if t[0] == kind]
+        if index >= len(tables):
+            return 0
+        _, header_line, keys = tables[index]
+        return keys.get(key, header_line) if key else header_line
+
+
+@dataclass
+class Problem:
+    lines: Lines
+    kind: str
+    index: int
+
+    def fail(self, message: str, key: str | None = None) -> InvalidInput:
+        line = self.lines.line(self.kind, self.index, key)
+        return InvalidInput(f"regel {line}: {message}" if line else message)
+
+
+def parse(text: str) -> list[dict[str, Any]]:
+    """The organisations in the file, checked; InvalidInput names the line of a problem."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(f"Het bestand is geen geldige TOML: {error}") from error
+    if set(doc) - {"organisation"} or not doc.get("organisation"):
+        raise InvalidInput("Het bestand moet een of meer [[organisation]]-blokken hebben, en verder niets.")
+    lines = Lines.scan(text)
+    person_index = 0
+    orgs = []
+    for index, raw in enumerate(doc["organisation"]):
+        orgs.append(_org(raw, Problem(lines, "organisation", index), lines, person_index))
+        person_index += len(raw.get("person", []))
+    _no_double_slugs(orgs, lines)
+    return orgs
+
+
+def _org(raw: dict[str, Any], where: Problem, lines: Lines, first_person: int) -> dict[str, Any]:
+    _known_keys(raw, ORG_KEYS, where)
+    org = {"slug": _slug(raw, where), "name": _line(raw, "name", where)}
+    for key in TERM_KEYS:
+        if key in raw:
+            org[key] = _term(raw[key], key, where)
+    org.update(_group_sizes(raw, where))
+    org["recess"] = _recess(raw, where)
+    people = raw.get("person", [])
+    org["people"] = [_person(p, Problem(lines, "organisation.person", first_person + i))
+                     for i, p in enumerate(people)]
+    _no_double_emails(org["people"], Problem(lines, "organisation.person", first_person))
+    return org
+
+
+def _known_keys(raw: dict[str, Any], allowed: set[str], where: Problem) -> None:
+    for key in raw:
+        if key not in allowed:
+            raise where.fail(f"onbekende sleutel '{key}'. Toegestaan: {', '.join(sorted(allowed))}.", key)
+
+
+def _slug(raw: dict[str, Any], where: Problem) -> str:
+    slug = raw.get("slug")
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise where.fail("'slug' moet bestaan uit kleine letters, cijfers en streepjes.", "slug")
+    return slug
+
+
+def _line(raw: dict[str, Any], key: str, where: Problem) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str):
+        raise where.fail(f"'{key}' ontbreekt of is geen tekst.", key)
+    try:
+        return inputs.check_line(value, f"'{key}'")
+    except InvalidInput as error:
+        raise where.fail(error.message, key) from error
+
+
+def _term(value: Any, key: str, where: Problem) -> str:
+    try:
+        term = parse_term(str(value))
+    except TermError as error:
+        raise where.fail(f"'{key}': {error}", key) from error
+    if term.kind == "date":
+        raise where.fail(f"'{key}' moet een duur zijn (zoals 6w), geen datum.", key)
+    return str(value).strip()
+
+
+def _group_sizes(raw: dict[str, Any], where: Problem) -> dict[str, int]:
+    sizes = {"group_min": raw.get("group_min", 5), "group_max": raw.get("group_max", 10)}
+    for key, value in sizes.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
+            raise where.fail(f"'{key}' moet een geheel getal van 1 tot 100 zijn.", key)
+    if sizes["group_min"] > sizes["group_max"]:
+        raise where.fail("'group_min' mag niet groter zijn dan 'group_max'.", "group_min")
+    return sizes
+
+
+def _recess(raw: dict[str, Any], where: Problem) -> tuple[str, str] | None:
+    value = raw.get("recess")
+    if value is None:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise where.fail("'recess' moet twee datums zijn, zoals [\"07-01\", \"08-31\"].", "recess")
+    try:
+        parse_recess(f"{value[0]}:{value[1]}")
+    except TermError as error:
+        raise where.fail(f"'recess': {error}", "recess") from error
+    return value[0], value[1]
+
+
+def _person(raw: dict[str, Any], where: Problem) -> dict[str, Any]:
+    _known_keys(raw, PERSON_KEYS, where)
+    email = raw.get("email")
+    if not isinstance(email, str) or not inputs.valid_email(email.strip().lower()):
+        raise where.fail(f"'{email}' is geen geldig e-mailadres.", "email")
+    roles = raw.get("roles")
+    if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
+        raise where.fail("'roles' moet een lijst met minstens één rol zijn.", "roles")
+    unknown = sorted(set(roles) - KNOWN_ROLES)
+    if unknown:
+        raise where.fail(f"onbekende rol '{unknown[0]}'. Rollen: {', '.join(sorted(KNOWN_ROLES))}.", "roles")
+    return {"name": _line(raw, "name", where), "email": email.strip().lower(), "roles": list(roles)}
+
+
+def _no_double_emails(people: list[dict[str, Any]], where: Problem) -> None:
+    seen: set[str] = set()
+    for person in people:
+        if person["email"] in seen:
+            raise where.fail(f"{person['email']} staat twee keer in deze organisatie.")
+        seen.add(person["email"])
+
+
+def _no_double_slugs(orgs: list[dict[str, Any]], lines: Lines) -> None:
+    slugs = [o["slug"] for o in orgs]
+    for index, slug in enumerate(slugs):
+        if slug in slugs[:index]:
+            raise Problem(lines, "organisation", index).fail(f"slug '{slug}' komt twee keer voor.", "slug")
+
+
+def load(engine: Engine, path: Path) -> list[dict[str, Any]]:
+    """Read, check and write the file; returns what was loaded."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"Kan '{path}' niet lezen: {error}") from error
+    orgs = parse(text)
+    with transaction(engine) as session:
+        for org in orgs:
+            _write(session, org)
+    return orgs
+
+
+def _write(session: Session, org: dict[str, Any]) -> None:
+    row = session.exec(select(Organisation).where(Organisation.slug == org["slug"])).first()
+    row = row or Organisation(slug=org["slug"], name=org["name"])
+    row.name = org["name"]
+    for key in (*TERM_KEYS, "group_min", "group_max"):
+        if key in org:
+            setattr(row, key, org[key])
+    row.recess_start, row.recess_end = org["recess"] or (None, None)
+    session.add(row)
+    session.flush()
+    _write_people(session, row, org["people"])
+
+
+def _write_people(session: Session, org: Organisation, people: list[dict[str, Any]]) -> None:
+    """People left out of the file keep their name (history refers to them) but lose their roles."""
+    existing = {p.email: p for p in session.exec(select(Person).where(Person.organisation_id == org.id))}
+    listed = {p["email"] for p in people}
+    for email, person in existing.items():
+        if email not in listed:
+            person.roles = []
+            session.add(person)
+    for data in people:
+        assert org.id is not None
+        person = existing.get(data["email"]) or Person(organisation_id=org.id, email=data["email"], name="")
+        person.name, person.roles = data["name"], data["roles"]
+        session.add(person)

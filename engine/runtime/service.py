@@ -1,0 +1,233 @@
+"""The use cases every entry point shares: start a trajectory, fire an event, read them.
+
+One event is one transaction: the trajectory row is locked (optimistic version on SQLite,
+`SELECT ... FOR UPDATE NOWAIT` on PostgreSQL), the pure engine decides, and state, history,
+deadlines and rendered mail are written and committed together, or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from engine import inputs, tokens
+from engine.clock import Clock, local_today
+from engine.dsl import Actor, Context, DeadlineView
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.machine import CompiledFlow
+from engine.runtime import directory, views
+from engine.runtime.mailer import Mailer
+from engine.runtime.settings import Settings
+from engine.runtime.writer import ACTIVE, Writer, active_deadlines
+from flows import TEMPLATE_DIR, all_flows
+from notifications.render import Renderer
+from storage.db import is_postgres, transaction
+from storage.tables import DeadlineRow, Organisation, Person, Trajectory, UsedToken
+
+CONFLICT = "Iemand anders heeft dit traject net gewijzigd. Laad het opnieuw en probeer het nog eens."
+
+
+@dataclass
+class Loaded:
+    """A trajectory with everything an event needs, read in the event's transaction."""
+
+    row: Trajectory
+    org: Organisation
+    people: dict[str, Person]
+    deadlines: list[DeadlineRow]
+
+
+class Service:
+    def __init__(self, engine: Engine, settings: Settings, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock or settings.clock
+        self.mailer = Mailer(settings, Renderer(TEMPLATE_DIR))
+        self.flows = all_flows()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def flow(self, name: str) -> CompiledFlow:
+        if name not in self.flows:
+            raise NotFound(f"Onbekende stroom '{name}'. Bekend: {', '.join(self.flows)}.")
+        return self.flows[name]
+
+    def show(self, trajectory_id: int) -> dict[str, Any]:
+        with Session(self.engine) as session:
+            loaded = self._load(session, trajectory_id, lock=False)
+            return views.trajectory(loaded.row, self.flow(loaded.row.flow), session,
+                                    local_today(self.clock))
+
+    # --- starting --------------------------------------------------------------------------
+
+    def start(self, flow_name: str, org_slug: str, title: str, actor_email: str,
+              raw: dict[str, str], note: str | None = None) -> dict[str, Any]:
+        compiled = self.flow(flow_name)
+        now, today = self.clock.now(), local_today(self.clock)
+        with self._guarded(), transaction(self.engine) as session:
+            org = directory.organisation(session, org_slug)
+            people = directory.people(session, _id(org))
+            who = directory.actor(people, actor_email, {})
+            payload = self._payload(compiled.flow.start_fields, {**raw, "title": title},
+                                    "start", people)
+            ctx = self._context(compiled.flow.start, payload, payload, who, org, today, [])
+            outcome = compiled.start(ctx)
+            row = Trajectory(organisation_id=_id(org), flow=flow_name,
+                             flow_version=compiled.flow.version, state=outcome.dest,
+                             title=payload["title"], data={}, created_at=now, updated_at=now)
+            Writer(session, self.mailer, org, now, today).apply(
+                row, outcome, who, people, [], note, payload)
+            trajectory_id = _id(row)
+        return self.show(trajectory_id)
+
+    # --- firing ----------------------------------------------------------------------------
+
+    def fire(self, trajectory_id: int, event: str, actor_email: str,
+             raw: dict[str, str] | None = None, note: str | None = None) -> dict[str, Any]:
+        with self._guarded(), transaction(self.engine) as session:
+            self._fire_in(session, trajectory_id, event, actor_email, raw or {}, note)
+        return self.show(trajectory_id)
+
+    def answer(self, token: str, event: str) -> dict[str, Any]:
+        """A member answers a call through their personal link (sign_up / withdraw_signup)."""
+        secret = self.settings.secret_key.get_secret_value()
+        claims = tokens.verify(secret, token, self.clock.now())
+        with self._guarded(used=True), transaction(self.engine) as session:
+            if session.get(UsedToken, claims.jti) is not None:
+                raise tokens.USED
+            self._fire_in(session, claims.trajectory_id, event, claims.email, {}, None)
+            session.add(UsedToken(jti=claims.jti, trajectory_id=claims.trajectory_id,
+                                  used_at=self.clock.now()))
+        return self.show(claims.trajectory_id)
+
+    def _fire_in(self, session: Session, trajectory_id: int, event: str, actor_email: str,
+                 raw: dict[str, str], note: str | None) -> None:
+        now, today = self.clock.now(), local_today(self.clock)
+        loaded = self._load(session, trajectory_id, lock=True)
+        compiled = self.flow(loaded.row.flow)
+        if event not in compiled.flow.events():
+            raise InvalidInput(f"Onbekende gebeurtenis '{event}' voor {compiled.flow.title}.")
+        who = directory.actor(loaded.people, actor_email, loaded.row.data)
+        found = compiled.candidates(loaded.row.state, event)
+        fields = found[0].fields if found else ()
+        payload = self._payload(fields, raw, event, loaded.people)
+        ctx = self._context(loaded.row.state, dict(loaded.row.data), payload, who, loaded.org,
+                            today, loaded.deadlines)
+        outcome = compiled.fire(ctx, event)
+        Writer(session, self.mailer, loaded.org, now, today).apply(
+            loaded.row, outcome, who, loaded.people, loaded.deadlines, note, payload)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _load(self, session: Session, trajectory_id: int, *, lock: bool) -> Loaded:
+        query = select(Trajectory).where(Trajectory.id == trajectory_id)
+        if lock and is_postgres(self.engine):
+            query = query.with_for_update(nowait=True)
+        row = session.exec(query).first()
+        if row is None:
+            raise NotFound(f"Traject {trajectory_id} bestaat niet.")
+        org = session.get(Organisation, row.organisation_id)
+        assert org is not None
+        deadlines = list(session.exec(
+            select(DeadlineRow).where(DeadlineRow.trajectory_id == trajectory_id)
+            .order_by(DeadlineRow.id)).all())
+        return Loaded(row, org, directory.people(session, _id(org)), deadlines)
+
+    @staticmethod
+    def _payload(fields: Any, raw: dict[str, str], event: str,
+                 people: dict[str, Person]) -> dict[str, Any]:
+        return inputs.coerce(tuple(fields), raw, event=event,
+                             is_person=lambda email: email in people and bool(people[email].roles))
+
+    @staticmethod
+    def _context(state: str, data: dict[str, Any], payload: dict[str, Any], who: Actor,
+                 org: Organisation, today: date, deadlines: list[DeadlineRow]) -> Context:
+        views_ = {d.name: DeadlineView(d.name, d.due, d.status, d.explanation, d.suspended_on,
+                                       d.atw)
+                  for d in active_deadlines(deadlines).values()}
+        return Context(state, data, payload, who, directory.settings_of(org), today, views_)
+
+    def _guarded(self, used: bool = False) -> _ConflictGuard:
+        return _ConflictGuard(used)
+
+
+class _ConflictGuard:
+    """Turn the database's ways of saying "someone else was first" into `Conflict`."""
+
+    def __init__(self, used: bool) -> None:
+        self.used = used
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Any, _tb: Any) -> bool:
+        if isinstance(error, IntegrityError) and self.used:
+            raise tokens.USED from error
+        if isinstance(error, StaleDataError):
+            raise Conflict(CONFLICT) from error
+        if isinstance(error, DBAPIError) and _is_lock_error(error):
+            raise Conflict(CONFLICT) from error
+        return False
+
+
+def _is_lock_error(error: DBAPIError) -> bool:
+    text = str(error.orig).lower()
+    return any(s in text for s in ("could not obtain lock", "database is locked",
+                                   "could not serialize", "deadlock detected"))
+
+
+def _id(row: Organisation | Trajectory) -> int:
+    assert row.id is not None
+    return row.id
+
+
+
+class Reports:
+    """The lists the secretariat and the liaison look at."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def trajectories(self, flow: str | None = None, state: str | None = None,
+                     overdue: bool = False) -> list[dict[str, Any]]:
+        today = local_today(self.service.clock)
+        with Session(self.service.engine) as session:
+            query = select(Trajectory).order_by(Trajectory.id)
+            if flow:
+                query = query.where(Trajectory.flow == self.service.flow(flow).name)
+            if state:
+                query = query.where(Trajectory.state == state)
+            due = self._next_due(session, today)
+            rows = [self._summary(r, today, due.get(_id(r))) for r in session.exec(query)]
+        if overdue:
+            rows = [r for r in rows if r["overdue"]]
+        return rows
+
+    def _summary(self, row: Trajectory, today: date,
+                 next_due: DeadlineRow | None) -> dict[str, Any]:
+        found = views.summary(row, self.service.flow(row.flow), today)
+        found["next_due"] = next_due.due.isoformat() if next_due else None
+        found["overdue"] = bool(next_due and views.shown_status(next_due, today) == "overdue")
+        return found
+
+    @staticmethod
+    def _next_due(session: Session, today: date) -> dict[int, DeadlineRow]:
+        rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE))
+                            .order_by(col(DeadlineRow.due).desc())).all()
+        return {d.trajectory_id: d for d in rows}
+
+    def deadlines(self) -> list[dict[str, Any]]:
+        """Every running, suspended or overdue deadline, soonest first."""
+        today = local_today(self.service.clock)
+        with Session(self.service.engine) as session:
+            rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE))
+                                .order_by(DeadlineRow.due, DeadlineRow.id)).all()
+            titles = {t.id: t.title for t in session.exec(select(Trajectory))}
+            return [{**views.deadline(d, today), "title": titles.get(d.trajectory_id, "")}
+                    for d in rows]

@@ -1,0 +1,78 @@
+"""Trajectories as plain dicts: what `--json` prints and the web pages show."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from engine.machine import WHILE_SUSPENDED, CompiledFlow
+from storage.tables import DeadlineRow, HistoryEntry, Trajectory
+
+
+def deadline(row: DeadlineRow, today: date) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "label": row.label,
+        "due": row.due.isoformat(),
+        "status": shown_status(row, today),
+        "explanation": row.explanation,
+        "steps_done": list(row.steps_done or []),
+        "trajectory_id": row.trajectory_id,
+    }
+
+
+def shown_status(row: DeadlineRow, today: date) -> str:
+    """A running deadline whose day has passed is overdue, whether or not the sweep ran."""
+    if row.status == "running" and row.due < today:
+        return "overdue"
+    return row.status
+
+
+def history(row: HistoryEntry) -> dict[str, Any]:
+    return {
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "event": row.event,
+        "from": row.from_state,
+        "to": row.to_state,
+        "note": row.note,
+        "payload": row.payload,
+    }
+
+
+def allowed_events(row: Trajectory, compiled: CompiledFlow) -> list[str]:
+    names = compiled.machine.get_triggers(row.state)
+    if row.data.get("suspended_on"):
+        names = [n for n in names if n in WHILE_SUSPENDED]
+    return list(dict.fromkeys(names))
+
+
+def trajectory(row: Trajectory, compiled: CompiledFlow, session: Session,
+               today: date) -> dict[str, Any]:
+    deadlines = session.exec(select(DeadlineRow).where(DeadlineRow.trajectory_id == row.id)
+                             .order_by(DeadlineRow.id)).all()
+    entries = session.exec(select(HistoryEntry).where(HistoryEntry.trajectory_id == row.id)
+                           .order_by(HistoryEntry.id)).all()
+    return {
+        **summary(row, compiled, today),
+        "data": dict(row.data),
+        "allowed_events": allowed_events(row, compiled),
+        "deadlines": [deadline(d, today) for d in deadlines],
+        "history": [history(h) for h in entries],
+    }
+
+
+def summary(row: Trajectory, compiled: CompiledFlow, today: date) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "flow": row.flow,
+        "flow_title": compiled.flow.title,
+        "state": row.state,
+        "state_label": compiled.flow.state(row.state).label,
+        "title": row.title,
+        "version": row.version,
+        "suspended": bool(row.data.get("suspended_on")),
+        "final": row.state in compiled.flow.final_states,
+    }

@@ -1,0 +1,129 @@
+"""Write an `Outcome` to the database: state, history, deadlines and outbox rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from engine import effects
+from engine.dsl import Actor
+from engine.runtime import directory
+from engine.runtime.mailer import Mailer, MailJob
+from storage.tables import DeadlineRow, HistoryEntry, Organisation, Person, Trajectory
+
+ACTIVE = ("running", "suspended", "overdue")
+
+
+def active_deadlines(rows: list[DeadlineRow]) -> dict[str, DeadlineRow]:
+    return {d.name: d for d in rows if d.status in ACTIVE}
+
+
+class Writer:
+    """Applies one outcome inside the caller's transaction; never commits."""
+
+    def __init__(self, session: Session, mailer: Mailer, org: Organisation, now: datetime,
+                 today: date) -> None:
+        self.session = session
+        self.org = org
+        self.mailer = mailer
+        self.now = now
+        self.today = today
+
+    def apply(
+        self,
+        row: Trajectory,
+        outcome: effects.Outcome,
+        who: Actor,
+        people: dict[str, Person],
+        deadlines: list[DeadlineRow],
+        note: str | None,
+        payload: dict[str, Any],
+    ) -> None:
+        row.state = outcome.dest
+        row.data = dict(outcome.data)
+        row.updated_at = self.now
+        self.session.add(row)
+        self.session.flush()  # the version check and the id, before anything refers to them
+        self._history(row, outcome, who, note, payload)
+        self._deadlines(row, outcome, deadlines)
+        self._mails(row, outcome, who, people, deadlines, note, payload)
+
+    def _history(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
+                 note: str | None, payload: dict[str, Any]) -> None:
+        assert row.id is not None
+        self.session.add(HistoryEntry(
+            trajectory_id=row.id, at=self.now, actor=who.email, event=outcome.event,
+            from_state=outcome.source, to_state=outcome.dest, note=note, payload=payload,
+        ))
+
+    def _deadlines(self, row: Trajectory, outcome: effects.Outcome,
+                   deadlines: list[DeadlineRow]) -> None:
+        active = active_deadlines(deadlines)
+        for effect in outcome.effects:
+            if isinstance(effect, effects.StartDeadline):
+                deadlines.append(self._start(row, effect))
+            elif isinstance(effect, effects.CloseDeadline) and effect.name in active:
+                self._close(active[effect.name], effect.status)
+            elif isinstance(effect, effects.ChangeDeadline) and effect.name in active:
+                self._change(active[effect.name], effect)
+
+    def _start(self, row: Trajectory, effect: effects.StartDeadline) -> DeadlineRow:
+        assert row.id is not None
+        spec = effect.spec
+        deadline = DeadlineRow(
+            trajectory_id=row.id, name=spec.name, label=spec.label, due=effect.due,
+            explanation=effect.explanation, alert_roles=list(spec.alert),
+            on_expiry=spec.on_expiry, atw=spec.atw, started_on=self.today,
+        )
+        self.session.add(deadline)
+        return deadline
+
+    def _close(self, deadline: DeadlineRow, status: str) -> None:
+        deadline.status = status
+        deadline.closed_on = self.today
+        self.session.add(deadline)
+
+    def _change(self, deadline: DeadlineRow, effect: effects.ChangeDeadline) -> None:
+        if effect.due != deadline.due:
+            deadline.steps_done = []  # a moved end gets its reminders again
+        deadline.due = effect.due
+        deadline.explanation = effect.explanation
+        deadline.status = effect.status
+        deadline.suspended_on = effect.suspended_on
+        self.session.add(deadline)
+
+    def _mails(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
+               people: dict[str, Person], deadlines: list[DeadlineRow], note: str | None,
+               payload: dict[str, Any]) -> None:
+        sends = [e.mail for e in outcome.effects if isinstance(e, effects.SendMail)]
+        if not sends:
+            return
+        self.session.flush()
+        context = mail_context(row, who, people, deadlines, note, payload)
+        context["org"] = {"name": self.org.name, "slug": self.org.slug}
+        context["base_url"] = self.mailer.settings.base_url
+        job = MailJob(row, context, self.now, deadlines)
+        for mail in sends:
+            to = directory.recipients(mail.to, people, row.data, who)
+            self.session.add_all(self.mailer.rows(mail, to, job))
+
+
+def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
+                 deadlines: list[DeadlineRow], note: str | None,
+                 payload: dict[str, Any]) -> dict[str, Any]:
+    from flows import all_flows
+
+    flow = all_flows()[row.flow].flow
+    return {
+        "trajectory": {"id": row.id, "title": row.title, "flow_title": flow.title,
+                       "state_label": flow.state(row.state).label},
+        "data": dict(row.data),
+        "payload": payload,
+        "note": note or "",
+        "actor": {"name": who.name, "email": who.email},
+        "names": {p.email: p.name for p in people.values()},
+        "deadlines": {d.name: {"label": d.label, "due": d.due, "explanation": d.explanation}
+                      for d in active_deadlines(deadlines).values()},
+    }

@@ -1,0 +1,89 @@
+"""Exits every open state of a flow has: withdraw, suspend, resume, extend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import dsl
+from engine.deadline_rules import new_end
+from engine.dsl import Context, Guard, Transition
+from engine.machine import data_with_payload
+from engine.terms import TermError, format_date
+
+
+def _suspend(ctx: Context) -> dict[str, Any]:
+    return {**ctx.data, "suspended_on": ctx.today.isoformat()}
+
+
+def _resume(ctx: Context) -> dict[str, Any]:
+    data = dict(ctx.data)
+    data.pop("suspended_on", None)
+    return data
+
+
+def _remember_reason(ctx: Context) -> dict[str, Any]:
+    return dict(data_with_payload(ctx, "reason"))
+
+
+def _not_suspended(ctx: Context) -> bool:
+    return not ctx.data.get("suspended_on")
+
+
+def _suspended(ctx: Context) -> bool:
+    return bool(ctx.data.get("suspended_on"))
+
+
+def _extension_valid(ctx: Context) -> bool:
+    return _extension_problem(ctx) is None
+
+
+def _extension_problem(ctx: Context) -> str | None:
+    view = ctx.deadlines.get(ctx.payload.get("deadline", ""))
+    if view is None or view.status not in ("running", "overdue", "suspended"):
+        return "Die termijn loopt niet."
+    if bool(ctx.payload.get("until")) == bool(ctx.payload.get("extra")):
+        return "Geef een nieuwe einddatum (until) óf een extra termijn (extra), niet allebei."
+    try:
+        end = new_end(ctx, view)
+    except TermError as error:
+        return error.args[0] if error.args else str(error)
+    if end <= view.due:
+        return f"De nieuwe einddatum moet na {format_date(view.due)} liggen."
+    return None
+
+
+def extension_refusal(ctx: Context) -> str:
+    return _extension_problem(ctx) or ""
+
+
+NOT_SUSPENDED = Guard("not_suspended", _not_suspended, "Het traject is al opgeschort.")
+SUSPENDED = Guard("suspended", _suspended, "Het traject is niet opgeschort.")
+EXTENSION_VALID = Guard(
+    "extension_valid",
+    _extension_valid,
+    "Deze verlenging kan niet: kies een lopende termijn en een latere einddatum.",
+    explain=extension_refusal,
+)
+
+
+def exits(by: tuple[str, ...], withdrawn: str = "withdrawn") -> tuple[Transition, ...]:
+    """withdraw (reason) → `withdrawn`; suspend / resume; extend (deadline, until|extra, reason)."""
+    reason = dsl.text("reason", "reden")
+    return (
+        dsl.on("withdraw", by=by, fields=(reason,), action=_remember_reason,
+               label="intrekken").to(withdrawn),
+        dsl.on("suspend", by=by, fields=(dsl.text("reason", "reden", required=False),),
+               action=_suspend, label="opschorten").stay(when=NOT_SUSPENDED),
+        dsl.on("resume", by=by, action=_resume, label="hervatten").stay(when=SUSPENDED),
+        dsl.on(
+            "extend",
+            by=by,
+            fields=(
+                dsl.deadline_name("deadline", "termijn"),
+                dsl.a_date("until", "nieuwe einddatum", required=False),
+                dsl.term("extra", "extra termijn", required=False),
+                reason,
+            ),
+            label="termijn verlengen",
+        ).stay(when=EXTENSION_VALID),
+    )

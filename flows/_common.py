@@ -1,0 +1,41 @@
+"""Pieces several flows share: who runs the process, and small named guards and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.dsl import Context, Guard
+from engine.machine import data_with_payload
+
+SECRETARIAT = ("secretariat", "chair")
+SECRETARIAT_OR_SYSTEM = (*SECRETARIAT, "system")
+
+
+def remember(*names: str) -> Any:
+    """An action that copies the named payload fields into the trajectory data."""
+
+    def action(ctx: Context) -> dict[str, Any]:
+        return dict(data_with_payload(ctx, *names))
+
+    return action
+
+
+def today_as(name: str, *payload_names: str) -> Any:
+    """An action that stamps today's date under `name` and keeps the named payload fields."""
+
+    def action(ctx: Context) -> dict[str, Any]:
+        return {**data_with_payload(ctx, *payload_names), name: ctx.today.isoformat()}
+
+    return action
+
+
+def publish(ctx: Context) -> dict[str, Any]:
+    """Record where the advice was published."""
+    return {**ctx.data, "published_url": ctx.payload["url"]}
+
+
+def _not_published(ctx: Context) -> bool:
+    return not ctx.data.get("published_url")
+
+
+NOT_PUBLISHED = Guard("not_published", _not_published, "De publicatie is al vastgelegd.")

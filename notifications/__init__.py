@@ -1,0 +1,1 @@
+"""Mail: rendering from templates, the outbox, and delivery."""

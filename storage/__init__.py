@@ -1,0 +1,1 @@
+"""Tables and database sessions (SQLModel on SQLite or PostgreSQL)."""

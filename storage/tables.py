@@ -1,0 +1,135 @@
+"""The tables. Every timestamp is stored in UTC; every legal deadline is a date."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; we only ever store UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True)
+    name: str
+    advice_term: str = "6w"
+    response_term: str = "6w"
+    signup_window: str = "10d"
+    group_min: int = 5
+    group_max: int = 10
+    recess_start: str | None = None
+    recess_end: str | None = None
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str
+    email: str = Field(index=True)
+    roles: list[str] = Field(default_factory=list, sa_type=JsonType)  # always reassigned, never mutated
+
+
+_version = Column("version", Integer, nullable=False)
+
+
+class Trajectory(SQLModel, table=True):
+    __tablename__ = "trajectory"
+    __mapper_args__ = {"version_id_col": _version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    flow: str = Field(index=True)
+    flow_version: int
+    state: str = Field(index=True)
+    title: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)  # always reassigned
+    version: int = Field(default=1, sa_column=_version)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class HistoryEntry(SQLModel, table=True):
+    """Append-only: who did what, when, from which state to which."""
+
+    __tablename__ = "history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    trajectory_id: int = Field(foreign_key="trajectory.id", index=True)
+    at: datetime
+    actor: str
+    event: str
+    from_state: str | None = None
+    to_state: str
+    note: str | None = Field(default=None, sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
+
+
+class DeadlineRow(SQLModel, table=True):
+    __tablename__ = "deadline"
+    __table_args__ = (Index("ix_deadline_status_due", "status", "due"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trajectory_id: int = Field(foreign_key="trajectory.id", index=True)
+    name: str
+    label: str
+    due: date
+    status: str = "running"  # running, suspended, overdue, met, cancelled, expired
+    explanation: str = Field(sa_type=Text)
+    steps_done: list[str] = Field(default_factory=list, sa_type=JsonType)  # always reassigned
+    alert_roles: list[str] = Field(default_factory=list, sa_type=JsonType)
+    on_expiry: str | None = None
+    atw: bool = True
+    started_on: date
+    suspended_on: date | None = None
+    closed_on: date | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One rendered mail to one recipient, waiting for (or done with) delivery."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trajectory_id: int | None = Field(default=None, foreign_key="trajectory.id", index=True)
+    message_id: str = Field(unique=True)
+    template: str
+    sender: str
+    recipient: str
+    subject: str
+    raw: bytes = Field(sa_type=LargeBinary)
+    status: str = "queued"  # queued, sending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class UsedToken(SQLModel, table=True):
+    """A personal link that has been used; a link works once."""
+
+    __tablename__ = "used_token"
+
+    jti: str = Field(primary_key=True)
+    trajectory_id: int = Field(foreign_key="trajectory.id", index=True)
+    used_at: datetime
