@@ -7,7 +7,7 @@ deadlines and rendered mail are written and committed together, or not at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -108,18 +108,17 @@ class Service:
 
     def _fire_in(self, session: Session, trajectory_id: int, event: str, actor_email: str,
                  raw: dict[str, str], note: str | None) -> None:
-        now, today = self.clock.now(), local_today(self.clock)
         loaded = self._load(session, trajectory_id, lock=True)
+        now, today = self.clock.now(), local_today(self.clock)  # the moment the row is ours
         compiled = self.flow(loaded.row.flow)
         if event not in compiled.flow.events():
             raise InvalidInput(f"Onbekende gebeurtenis '{event}' voor {compiled.flow.title}.")
         who = directory.actor(loaded.people, actor_email, loaded.row.data)
-        found = compiled.candidates(loaded.row.state, event)
-        fields = found[0].fields if found else ()
-        payload = self._payload(fields, raw, event, loaded.people)
-        ctx = self._context(loaded.row.state, dict(loaded.row.data), payload, who, loaded.org,
+        ctx = self._context(loaded.row.state, dict(loaded.row.data), {}, who, loaded.org,
                             today, loaded.deadlines)
-        outcome = compiled.fire(ctx, event)
+        found = compiled.check_allowed(ctx, event)  # state, role, suspension: before the input
+        payload = self._payload(found[0].fields, raw, event, loaded.people)
+        outcome = compiled.fire(replace(ctx, payload=payload), event)
         Writer(session, self.mailer, loaded.org, now, today).apply(
             loaded.row, outcome, who, loaded.people, loaded.deadlines, note, payload)
 
