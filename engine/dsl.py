@@ -246,6 +246,22 @@ class State:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """An extra mail a deadline sends before its end, e.g. to members who have not answered.
+
+    `before` is "2wd" (working days) or "3d" (days) before the end. People in the data lists
+    `skip_lists`, or who fired one of `skip_events` in this trajectory, have answered and get
+    nothing. The name is the step the sweep records, so each reminder goes out once.
+    """
+
+    name: str
+    before: str
+    mail: Mail
+    skip_lists: tuple[str, ...] = ()
+    skip_events: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Deadline:
     """A term that starts on entering the states it guards and ends on leaving them all."""
 
@@ -260,6 +276,7 @@ class Deadline:
     on_expiry: str | None = None  # event the system fires when the term runs out
     alert: tuple[str, ...] = ("secretariat",)
     atw: bool = True
+    reminders: tuple[Reminder, ...] = ()  # extra mails before the end (see Reminder)
 
 
 @dataclass(frozen=True)

@@ -35,14 +35,16 @@ def _condition(transition: Transition) -> Any:
     guard = transition.when
 
     def check(event: EventData) -> bool:
-        return guard is None or guard(event.model.ctx)
+        model: Any = event.model
+        return guard is None or guard(model.ctx)
 
     return check
 
 
 def _recorder(transition: Transition) -> Any:
     def record(event: EventData) -> None:
-        event.model.taken.append(transition)
+        model: Any = event.model
+        model.taken.append(transition)
 
     return record
 

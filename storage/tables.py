@@ -34,6 +34,7 @@ class Organisation(SQLModel, table=True):
     group_max: int = 10
     recess_start: str | None = None
     recess_end: str | None = None
+    reminders: list[str] | None = Field(default=None, sa_type=JsonType)  # None: the default steps
 
 
 class Person(SQLModel, table=True):
@@ -133,3 +134,40 @@ class UsedToken(SQLModel, table=True):
     jti: str = Field(primary_key=True)
     trajectory_id: int = Field(foreign_key="trajectory.id", index=True)
     used_at: datetime
+
+
+class DeadlineStep(SQLModel, table=True):
+    """One reminder or alert of one deadline, for one end date: claimed once, sent once.
+
+    The sweep plans a row when the step is due and claims it with a single UPDATE; the unique
+    key makes a second row for the same step impossible. A moved end (extend, resume) gets
+    fresh steps; the steps of the old end are dropped.
+    """
+
+    __tablename__ = "deadline_step"
+    __table_args__ = (
+        UniqueConstraint("deadline_id", "step", "for_due"),
+        Index("ix_deadline_step_status_due", "status", "due_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    step: str  # before-5wd, on-day, overdue-1, overdue-2, ..., or a flow's reminder name
+    for_due: date  # the end of the deadline this step belongs to
+    due_on: date  # the day (Europe/Amsterdam) from which the step is sent
+    status: str = "pending"  # pending, done, dropped
+    done_at: datetime | None = None
+    mails: int = 0
+
+
+class DigestSent(SQLModel, table=True):
+    """The liaison's weekly digest of one organisation: one row per ISO week, sent once."""
+
+    __tablename__ = "digest_sent"
+    __table_args__ = (UniqueConstraint("organisation_id", "week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    week: str  # ISO week, e.g. "2026-W14"
+    sent_at: datetime
+    mails: int = 0

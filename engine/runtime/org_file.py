@@ -87,7 +87,7 @@ def parse(text: str) -> list[dict[str, Any]]:
 
 def _org(raw: dict[str, Any], where: Problem, lines: Lines, first_person: int) -> dict[str, Any]:
     _known_keys(raw, ORG_KEYS, where)
-    org = {"slug": _slug(raw, where), "name": _line(raw, "name", where)}
+    org: dict[str, Any] = {"slug": _slug(raw, where), "name": _line(raw, "name", where)}
     for key in TERM_KEYS:
         if key in raw:
             org[key] = _term(raw[key], key, where)

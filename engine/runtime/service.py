@@ -135,7 +135,7 @@ class Service:
         assert org is not None
         deadlines = list(session.exec(
             select(DeadlineRow).where(DeadlineRow.trajectory_id == trajectory_id)
-            .order_by(DeadlineRow.id)).all())
+            .order_by(col(DeadlineRow.id))).all())
         return Loaded(row, org, directory.people(session, _id(org)), deadlines)
 
     @staticmethod
@@ -165,14 +165,13 @@ class _ConflictGuard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, error: Any, _tb: Any) -> bool:
+    def __exit__(self, kind: Any, error: Any, _tb: Any) -> None:
         if isinstance(error, IntegrityError) and self.used:
             raise tokens.USED from error
         if isinstance(error, StaleDataError):
             raise Conflict(CONFLICT) from error
         if isinstance(error, DBAPIError) and _is_lock_error(error):
             raise Conflict(CONFLICT) from error
-        return False
 
 
 def _is_lock_error(error: DBAPIError) -> bool:
@@ -197,7 +196,7 @@ class Reports:
                      overdue: bool = False) -> list[dict[str, Any]]:
         today = local_today(self.service.clock)
         with Session(self.service.engine) as session:
-            query = select(Trajectory).order_by(Trajectory.id)
+            query = select(Trajectory).order_by(col(Trajectory.id))
             if flow:
                 query = query.where(Trajectory.flow == self.service.flow(flow).name)
             if state:
@@ -226,7 +225,7 @@ class Reports:
         today = local_today(self.service.clock)
         with Session(self.service.engine) as session:
             rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE))
-                                .order_by(DeadlineRow.due, DeadlineRow.id)).all()
+                                .order_by(col(DeadlineRow.due), col(DeadlineRow.id))).all()
             titles = {t.id: t.title for t in session.exec(select(Trajectory))}
             return [{**views.deadline(d, today), "title": titles.get(d.trajectory_id, "")}
                     for d in rows]

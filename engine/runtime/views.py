@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from engine.machine import WHILE_SUSPENDED, CompiledFlow
 from storage.tables import DeadlineRow, HistoryEntry, Trajectory
@@ -52,9 +52,9 @@ def allowed_events(row: Trajectory, compiled: CompiledFlow) -> list[str]:
 def trajectory(row: Trajectory, compiled: CompiledFlow, session: Session,
                today: date) -> dict[str, Any]:
     deadlines = session.exec(select(DeadlineRow).where(DeadlineRow.trajectory_id == row.id)
-                             .order_by(DeadlineRow.id)).all()
+                             .order_by(col(DeadlineRow.id))).all()
     entries = session.exec(select(HistoryEntry).where(HistoryEntry.trajectory_id == row.id)
-                           .order_by(HistoryEntry.id)).all()
+                           .order_by(col(HistoryEntry.id))).all()
     return {
         **summary(row, compiled, today),
         "data": dict(row.data),

@@ -50,5 +50,5 @@ def test_broken_flows_fail_at_build(flow: Flow, message: str) -> None:
 
 
 def test_a_template_removed_from_the_real_flow_is_caught(tmp_path) -> None:
-    with pytest.raises(InvalidFlow, match="asked_advice/receipt.txt.j2 is missing"):
+    with pytest.raises(InvalidFlow, match=r"asked_advice/receipt\.txt\.j2 is missing"):
         CompiledFlow(replace(FLOW), tmp_path)

@@ -1,0 +1,179 @@
+"""The outbox table as a queue: claim due mail, then mark it sent, to retry, or failed.
+
+Every function takes the session of the caller's transaction and a `now` (an aware datetime);
+none of them reads the clock. A claim is one statement (`UPDATE ... WHERE id IN (SELECT ...)
+RETURNING`), with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never claim the same
+row. A claim is a lease: a worker that dies leaves its rows in 'sending', and they are due
+again once `claimed_until` has passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from engine.errors import NotAllowed, NotFound
+from storage.tables import OutboxMessage
+
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=6)
+MAX_ATTEMPTS = 10
+
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+
+table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed outbox row: what the sender needs, and what a failure notice needs."""
+
+    id: int
+    message_id: str
+    template: str
+    trajectory_id: int | None
+    sender: str
+    recipient: str
+    subject: str
+    raw: bytes
+    attempts: int
+    created_at: datetime
+
+
+CLAIMED_COLUMNS = [table.c[name] for name in Claimed.__dataclass_fields__]
+
+
+def _check(now: datetime) -> None:
+    if now.tzinfo is None:
+        raise ValueError("now moet een tijdzone hebben")
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(table.c.status == QUEUED, table.c.next_attempt_at <= now),
+        and_(table.c.status == SENDING, table.c.claimed_until < now),
+    )
+
+
+def claim(session: Session, now: datetime, *, limit: int = 20, lease: timedelta = LEASE) -> list[Claimed]:
+    """Claim up to `limit` due rows for `lease`; each claim counts as an attempt."""
+    _check(now)
+    due = select(table.c.id).where(_due(now)).order_by(table.c.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()), _due(now))
+        .values(status=SENDING, claimed_until=now + lease, attempts=table.c.attempts + 1)
+        .returning(*CLAIMED_COLUMNS)
+    )
+    rows = session.execute(statement).all()
+    return sorted((Claimed(**row._mapping) for row in rows), key=lambda c: c.id)
+
+
+def mark_sent(session: Session, outbox_id: int, now: datetime) -> bool:
+    """The server accepted the mail. False if the row was no longer being sent."""
+    _check(now)
+    return _update(session, outbox_id, [SENDING], status=SENT, sent_at=now, claimed_until=None,
+                   last_error=None)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 minute after the first attempt, doubling each time, at most 6 hours."""
+    delay = FIRST_RETRY * 2 ** max(0, min(attempts - 1, 20))
+    return min(delay, LONGEST_RETRY)
+
+
+def mark_retry(session: Session, row: Claimed, now: datetime, error: str) -> str:
+    """A temporary failure: try again later, or give up after MAX_ATTEMPTS. Returns the status."""
+    _check(now)
+    if row.attempts >= MAX_ATTEMPTS:
+        mark_failed(session, row.id, now, error)
+        return FAILED
+    _update(session, row.id, [SENDING], status=QUEUED, next_attempt_at=now + backoff(row.attempts),
+            claimed_until=None, last_error=error)
+    return QUEUED
+
+
+def mark_failed(session: Session, outbox_id: int, now: datetime, error: str) -> bool:
+    """A permanent failure: this mail will not be delivered unless someone re-queues it."""
+    _check(now)
+    return _update(session, outbox_id, [SENDING], status=FAILED, claimed_until=None, last_error=error,
+                   next_attempt_at=now)
+
+
+def release(session: Session, outbox_id: int, now: datetime, delay: timedelta, error: str) -> bool:
+    """Hand a claimed row back without counting the attempt (the queue is paused)."""
+    _check(now)
+    return _update(session, outbox_id, [SENDING], status=QUEUED, attempts=table.c.attempts - 1,
+                   next_attempt_at=now + delay, claimed_until=None, last_error=error)
+
+
+def requeue(session: Session, outbox_id: int, now: datetime) -> OutboxMessage:
+    """Put a failed (or waiting) mail back in the queue, due now, with a fresh count of attempts."""
+    _check(now)
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        raise NotFound(f"Bericht {outbox_id} bestaat niet in de uitgaande post.")
+    if not _update(session, outbox_id, [FAILED, QUEUED], status=QUEUED, attempts=0,
+                   next_attempt_at=now, claimed_until=None):
+        raise NotAllowed(_why_not(row.status, outbox_id))
+    session.refresh(row)
+    return row
+
+
+def _why_not(status: str, outbox_id: int) -> str:
+    if status == SENT:
+        return f"Bericht {outbox_id} is al verstuurd; het gaat niet nog een keer de deur uit."
+    return f"Bericht {outbox_id} wordt op dit moment verstuurd. Probeer het over een paar minuten opnieuw."
+
+
+def rows(session: Session, *, failed_only: bool = False) -> list[OutboxMessage]:
+    """The outbox, oldest first; with `failed_only`, only mail that could not be delivered."""
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id))
+    if failed_only:
+        query = query.where(col(OutboxMessage.status) == FAILED)
+    return list(session.scalars(query).all())
+
+
+def pending(session: Session) -> int:
+    """How many mails are still waiting or being sent."""
+    query = select(func.count()).select_from(table).where(table.c.status.in_([QUEUED, SENDING]))
+    return int(session.scalar(query) or 0)
+
+
+def as_dict(row: OutboxMessage) -> dict[str, Any]:
+    """A row for `--json`: everything except the message bytes."""
+    return {
+        "id": row.id,
+        "message_id": row.message_id,
+        "trajectory_id": row.trajectory_id,
+        "template": row.template,
+        "recipient": row.recipient,
+        "subject": row.subject,
+        "status": row.status,
+        "attempts": row.attempts,
+        "next_attempt_at": _iso(row.next_attempt_at) if row.status == QUEUED else None,
+        "sent_at": _iso(row.sent_at),
+        "last_error": row.last_error,
+        "created_at": _iso(row.created_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _update(session: Session, outbox_id: int, statuses: list[str], **values: Any) -> bool:
+    statement = (
+        update(table)
+        .where(table.c.id == outbox_id, table.c.status.in_(statuses))
+        .values(**values)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,3 @@
+"""The web interface: the page behind a member's personal link (`advies serve`)."""
+
+from __future__ import annotations

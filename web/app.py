@@ -1,0 +1,345 @@
+"""The page behind a member's personal link, a start page and a health check.
+
+The token in the path is the capability: whoever holds the link may answer, once. A GET never
+changes anything (mail scanners and link previews open links); only a POST to the same link
+records an answer, through `Service.answer`, with the member as the actor.
+
+An answer that matches what is already recorded ("no" while not signed up, "yes" while signed
+up) changes nothing and leaves the link usable, so a member can still change their mind while
+the call is open.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine import tokens
+from engine.errors import AdviesError, Conflict, InvalidInput, NotAllowed, NotFound
+from engine.runtime.service import Service
+from notifications.formatting import long_date
+from storage.tables import Organisation, Person, Trajectory, UsedToken
+
+TEMPLATES = Path(__file__).parent / "templates"
+SIGN_UP, WITHDRAW = "sign_up", "withdraw_signup"
+ACTIVE = ("running", "suspended", "overdue")
+CONTACT = "Neem contact op met het secretariaat van je adviesraad."
+
+BASE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+                               "form-action 'none'",
+}
+
+ASKED = {"asked_advice": "De gemeente vraagt ons om advies."}
+ASKED_DEFAULT = "De adviesraad werkt aan een advies."
+
+
+# --- refusals: every way a link can fail, with its status and a next step -----------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    heading: str
+    advice: str
+
+
+REFUSALS = {
+    "tampered": Refusal(400, "Deze link werkt niet",
+                        "Open de link opnieuw vanuit je e-mail. Staat de link op twee regels? "
+                        "Kopieer dan de hele link."),
+    "expired": Refusal(410, "Deze link is verlopen", f"Wil je toch meedoen? {CONTACT}"),
+    "used": Refusal(409, "Deze link is al gebruikt",
+                    f"Je antwoord is vastgelegd. Wil je iets veranderen? {CONTACT}"),
+    "closed": Refusal(409, "De aanmelding is gesloten", f"Wil je toch meedoen? {CONTACT}"),
+    "not_allowed": Refusal(409, "Dit kan nu niet", CONTACT),
+    "conflict": Refusal(409, "Probeer het nog eens", "Open de link opnieuw vanuit je e-mail."),
+    "not_found": Refusal(404, "Niet gevonden", CONTACT),
+    "cross_site": Refusal(403, "Dit antwoord is niet vastgelegd",
+                          "Open de link uit je e-mail en kies daar je antwoord."),
+    "invalid": Refusal(400, "Dit klopt niet", "Open de link opnieuw vanuit je e-mail."),
+}
+
+
+class CallClosed(NotAllowed):
+    """The trajectory no longer takes answers (the call is closed, or it is suspended)."""
+
+    def __init__(self) -> None:
+        super().__init__("De aanmelding voor dit traject is gesloten. Je kunt niet meer antwoorden.")
+
+
+class CrossSite(AdviesError):
+    """A POST sent by another site's page (the browser says so in Sec-Fetch-Site)."""
+
+    def __init__(self) -> None:
+        super().__init__("Dit antwoord kwam niet van de pagina achter je persoonlijke link.")
+
+
+def refusal_kind(error: AdviesError) -> str:
+    if isinstance(error, tokens.TokenRefused):
+        return error.reason
+    kinds: list[tuple[type[AdviesError], str]] = [
+        (CallClosed, "closed"), (CrossSite, "cross_site"), (NotAllowed, "not_allowed"),
+        (Conflict, "conflict"), (NotFound, "not_found"),
+    ]
+    return next((kind for cls, kind in kinds if isinstance(error, cls)), "invalid")
+
+
+# --- the call a link answers, read without changing anything -------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    claims: tokens.Claims
+    view: dict[str, Any]
+    org_name: str
+    group_max: int
+    member_name: str
+
+    @property
+    def signups(self) -> list[str]:
+        return list(self.view["data"].get("signups", []))
+
+    @property
+    def signed_up(self) -> bool:
+        return self.claims.email in self.signups
+
+    @property
+    def is_open(self) -> bool:
+        return SIGN_UP in self.view["allowed_events"]
+
+    @property
+    def closes(self) -> str | None:
+        found = [d for d in self.view["deadlines"]
+                 if d["name"] == "signup_closes" and d["status"] in ACTIVE]
+        return long_date(found[-1]["due"]) if found else None
+
+
+def read_call(service: Service, token: str) -> Call:
+    """The call behind a genuine, unexpired, unused link; TokenRefused otherwise."""
+    secret = service.settings.secret_key.get_secret_value()
+    claims = tokens.verify(secret, token, service.clock.now())
+    with Session(service.engine) as session:
+        if session.get(UsedToken, claims.jti) is not None:
+            raise tokens.USED
+        org = _organisation(session, claims.trajectory_id)
+        name = session.exec(select(Person.name).where(
+            Person.organisation_id == org.id, Person.email == claims.email)).first()
+        org_name, group_max = org.name, org.group_max
+    view = service.show(claims.trajectory_id)
+    return Call(claims, view, org_name, group_max, name or "")
+
+
+def open_call(service: Service, token: str) -> Call:
+    call = read_call(service, token)
+    if not call.is_open:
+        raise CallClosed()
+    return call
+
+
+def _organisation(session: Session, trajectory_id: int) -> Organisation:
+    row = session.get(Trajectory, trajectory_id)
+    if row is None:
+        raise NotFound("Dit traject bestaat niet (meer).")
+    org = session.get(Organisation, row.organisation_id)
+    assert org is not None
+    return org
+
+
+# --- answering ----------------------------------------------------------------------------
+
+OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "signed_up": ("Dank je wel! Je doet mee", (
+        "Je bent aangemeld voor de projectgroep. Je krijgt hierover ook een e-mail.",
+        "Als de aanmelding sluit, hoor je wie er in de groep zitten en wanneer de eerste "
+        "bijeenkomst is.",
+        f"Wil je je later toch afmelden? {CONTACT}",
+    )),
+    "reserve": ("Dank je wel! Je staat op de reservelijst", (
+        "De projectgroep is al vol. Je staat nu op de reservelijst. Je krijgt hierover ook een "
+        "e-mail.",
+        "Valt er iemand af? Dan hoor je dat van ons.",
+    )),
+    "withdrawn": ("Je bent afgemeld", (
+        "Jammer dat je niet meedoet. Misschien een volgende keer! Je krijgt hierover ook een "
+        "e-mail.",
+    )),
+    "declined": ("Dank je wel voor je antwoord", (
+        "Je doet deze keer niet mee. Daarvoor hoeft niets te veranderen.",
+        "Bedenk je je? Open de link dan opnieuw en kies \u201cJa\u201d, zolang de aanmelding "
+        "open is.",
+    )),
+    "already": ("Je was al aangemeld", (
+        "Er is niets veranderd: je doet al mee.",
+        "Wil je je toch afmelden? Open de link dan opnieuw en kies \u201cNee\u201d.",
+    )),
+}
+
+
+def unchanged(call: Call, answer: str) -> str | None:
+    """The outcome of an answer that matches what is already recorded; None when it changes."""
+    if answer == WITHDRAW and not call.signed_up:
+        return "declined"
+    if answer == SIGN_UP and call.signed_up:
+        return "already"
+    return None
+
+
+def record(service: Service, token: str, answer: str, call: Call) -> str:
+    view = service.answer(token, answer)
+    if answer == WITHDRAW:
+        return "withdrawn"
+    signups = list(view["data"].get("signups", []))
+    place = signups.index(call.claims.email) if call.claims.email in signups else 0
+    return "reserve" if place >= call.group_max else "signed_up"
+
+
+def refuse_cross_site(request: Request) -> None:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise CrossSite()
+
+
+# --- pages and headers ----------------------------------------------------------------------
+
+
+class Pages:
+    """HTML from the templates (autoescaped), each with a fresh CSP nonce for its <style>."""
+
+    def __init__(self) -> None:
+        self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
+                               undefined=StrictUndefined)
+
+    def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        html = self.env.get_template(name).render(nonce=nonce, **context)
+        return HTMLResponse(html, status_code=status,
+                            headers={"Content-Security-Policy": page_policy(nonce)})
+
+    def question(self, call: Call) -> HTMLResponse:
+        return self.render("answer.html", view=call.view, org_name=call.org_name,
+                           member_name=call.member_name, closes=call.closes,
+                           signed_up=call.signed_up,
+                           asked=ASKED.get(call.view["flow"], ASKED_DEFAULT))
+
+    def answered(self, call: Call, outcome: str) -> HTMLResponse:
+        heading, lines = OUTCOMES[outcome]
+        return self.render("answered.html", heading=heading, lines=lines,
+                           title=call.view["title"], org_name=call.org_name)
+
+    def refused(self, error: AdviesError) -> HTMLResponse:
+        found = REFUSALS[refusal_kind(error)]
+        return self.render("refused.html", found.status, heading=found.heading,
+                           message=error.message, advice=found.advice)
+
+
+def page_policy(nonce: str) -> str:
+    return (f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: the same safe headers on every response, unless a page set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in BASE_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# --- the app --------------------------------------------------------------------------------
+
+
+def create_app(service: Service) -> FastAPI:
+    app = FastAPI(title="Adviestraject", docs_url=None, redoc_url=None, openapi_url=None)
+    pages = Pages()
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(AdviesError, _refusal_handler(pages))
+    _add_routes(app, service, pages)
+    return app
+
+
+def _refusal_handler(pages: Pages) -> Any:
+    def handle(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, AdviesError)
+        return pages.refused(error)
+
+    return handle
+
+
+def _add_routes(app: FastAPI, service: Service, pages: Pages) -> None:
+    @app.get("/", response_class=HTMLResponse)
+    def start_page() -> HTMLResponse:
+        return pages.render("base.html")
+
+    @app.get("/gezond")
+    def health() -> JSONResponse:
+        return _health(service)
+
+    @app.get("/antwoord/{token}", response_class=HTMLResponse)
+    def question(token: str) -> HTMLResponse:
+        return pages.question(open_call(service, token))
+
+    @app.post("/antwoord/{token}", response_class=HTMLResponse)
+    def answer(request: Request, token: str,
+               antwoord: Annotated[str, Form()] = "") -> HTMLResponse:
+        refuse_cross_site(request)
+        call = open_call(service, token)
+        if antwoord not in (SIGN_UP, WITHDRAW):
+            raise InvalidInput("Kies \u201cJa, ik doe mee\u201d of \u201cNee, ik doe niet mee\u201d.")
+        outcome = unchanged(call, antwoord) or record(service, token, antwoord, call)
+        return pages.answered(call, outcome)
+
+
+def _health(service: Service) -> JSONResponse:
+    try:
+        with service.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return JSONResponse({"status": "database onbereikbaar"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+# --- logging without personal data ---------------------------------------------------------
+
+LINK = re.compile(r"/antwoord/[^\s?#\"]+")
+
+
+class RedactLinks(logging.Filter):
+    """Access-log lines without the personal link (it names the member) or the client address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            _client, method, path, version, status = args
+            record.args = ("-", method, LINK.sub("/antwoord/[link]", str(path)), version, status)
+        return True
