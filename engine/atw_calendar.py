@@ -9,6 +9,7 @@ optional file an administrator keeps.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ from typing import Any
 
 import holidays
 from dateutil.easter import easter
+
+from engine.errors import InvalidInput
 
 DECREE_DAY_NAME = "gelijkgestelde dag (KB)"
 DATA_FILE = "decree_days.toml"
@@ -81,8 +84,16 @@ def _dutch_name(raw: str) -> str:
 
 @lru_cache(maxsize=1)
 def default_calendar() -> AtwCalendar:
-    """The calendar with the packaged decree days, built once."""
-    return AtwCalendar()
+    """The calendar with the packaged decree days, built once.
+
+    An administrator may add decree days in a file named by ADVIES_HOLIDAYS_FILE (same format
+    as the packaged one); it is read once, when the calendar is first needed.
+    """
+    extra = os.environ.get("ADVIES_HOLIDAYS_FILE")
+    try:
+        return AtwCalendar(load_decree_days(Path(extra)) if extra else None)
+    except ValueError as error:
+        raise InvalidInput(f"ADVIES_HOLIDAYS_FILE: {error}") from error
 
 
 def load_decree_days(extra_file: Path | None = None) -> dict[date, str]:

@@ -127,3 +127,14 @@ def test_flows_render(env: dict[str, str]) -> None:
     assert "asked_advice" in run(env, "flows").stdout
     assert run(env, "flows", "show", "asked_advice", "--format", "mermaid").stdout.startswith(
         "stateDiagram-v2")
+
+
+def test_an_administrator_adds_a_decree_day(env: dict[str, str], tmp_path: Path) -> None:
+    extra = tmp_path / "kb.toml"
+    extra.write_text('[[day]]\ndate = 2026-05-06\nsource = "Besluit (test)"\n')
+    result = run({**env, "ADVIES_HOLIDAYS_FILE": str(extra)}, "calendar", "due", "2026-03-24", "6w")
+    assert result.stdout.strip() == "2026-05-07"
+    missing = run({**env, "ADVIES_HOLIDAYS_FILE": str(tmp_path / "nope.toml")},
+                  "calendar", "due", "2026-03-24", "6w")
+    assert missing.returncode == 2
+    assert "ADVIES_HOLIDAYS_FILE" in missing.stderr
