@@ -277,7 +277,8 @@ def _wait_healthy(port: int, process: subprocess.Popen[bytes]) -> dict[str, Any]
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"advies serve stopte meteen (code {process.returncode})")
+            said = process.stderr.read().decode() if process.stderr else ""
+            pytest.fail(f"advies serve stopte meteen (code {process.returncode}): {said}")
         try:
             return dict(httpx.get(f"http://127.0.0.1:{port}/gezond", timeout=1).json())
         except httpx.TransportError:
