@@ -68,16 +68,26 @@ def _table(rows: list[dict[str, Any]], failed: bool) -> None:
     if not rows:
         out.print("Er is geen mislukte mail." if failed else "De uitgaande post is leeg.")
         return
-    table = Table("Nr", "Status", "Aan", "Onderwerp", "Pogingen", "Toelichting")
-    for row in rows:
-        table.add_row(str(row["id"]), STATUS.get(row["status"], row["status"]), escape(row["recipient"]),
-                      escape(row["subject"]), str(row["attempts"]), escape(_detail(row)))
+    table = Table("Nr", "Status")
+    table.add_column("Aan", no_wrap=True, min_width=max(len(row["recipient"]) for row in rows))
+    table.add_column("Onderwerp", ratio=1)
+    details = [_detail(row) for row in rows]
+    if any(details):
+        table.add_column("Toelichting", ratio=1)
+    for row, detail in zip(rows, details, strict=True):
+        cells = [str(row["id"]), _status(row), escape(row["recipient"]), escape(row["subject"])]
+        table.add_row(*cells, *([escape(detail)] if any(details) else []))
     out.print(table)
+
+
+def _status(row: dict[str, Any]) -> str:
+    label = STATUS.get(row["status"], row["status"])
+    return f"{label} ({row['attempts']}x)" if row["attempts"] > 1 else label
 
 
 def _detail(row: dict[str, Any]) -> str:
     if row["status"] == outbox.SENT:
-        return f"verstuurd {_local(row['sent_at'])}"
+        return f"op {_local(row['sent_at'])}"
     if row["status"] == outbox.QUEUED and row["last_error"]:
         return f"volgende poging {_local(row['next_attempt_at'])}; {row['last_error']}"
     return str(row["last_error"] or "")

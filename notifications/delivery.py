@@ -162,10 +162,11 @@ def _failed_or_retry(engine: Engine, row: Claimed, failure: DeliveryFailure,
 
 def notify_secretariat(session: Session, row: Claimed, failure: DeliveryFailure, now: datetime) -> int:
     """Queue one notice per secretariat member; returns how many. Never for a notice itself."""
-    if row.template == NOTICE or row.trajectory_id is None:
+    if row.template == NOTICE:
         return 0
-    trajectory = session.get(Trajectory, row.trajectory_id)
+    trajectory = session.get(Trajectory, row.trajectory_id) if row.trajectory_id is not None else None
     if trajectory is None:
+        log.error("outbox %s failed and belongs to no trajectory; nobody to tell", row.id)
         return 0
     org = session.get(Organisation, trajectory.organisation_id)
     staff = _secretariat(session, trajectory.organisation_id, row.recipient)

@@ -1,10 +1,16 @@
 """The outbox table as a queue: claim due mail, then mark it sent, to retry, or failed.
 
 Every function takes the session of the caller's transaction and a `now` (an aware datetime);
-none of them reads the clock. A claim is one statement (`UPDATE ... WHERE id IN (SELECT ...)
-RETURNING`), with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers never claim the same
-row. A claim is a lease: a worker that dies leaves its rows in 'sending', and they are due
-again once `claimed_until` has passed.
+none of them reads the clock.
+
+A claim is one statement, `WITH due AS MATERIALIZED (SELECT id ... LIMIT n) UPDATE outbox ...
+WHERE id IN (SELECT id FROM due) RETURNING ...`, with `FOR UPDATE SKIP LOCKED` in the CTE on
+PostgreSQL, so two workers never claim the same row. The CTE is MATERIALIZED on purpose: with a
+plain `IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` PostgreSQL may plan a nested-loop semi
+join that runs the subquery again for every row it updates, and then claims more than n rows.
+
+A claim is a lease: a worker that dies leaves its rows in 'sending', and they are due again
+once `claimed_until` has passed.
 """
 
 from __future__ import annotations
@@ -64,12 +70,13 @@ def _due(now: datetime) -> ColumnElement[bool]:
 def claim(session: Session, now: datetime, *, limit: int = 20, lease: timedelta = LEASE) -> list[Claimed]:
     """Claim up to `limit` due rows for `lease`; each claim counts as an attempt."""
     _check(now)
-    due = select(table.c.id).where(_due(now)).order_by(table.c.id).limit(limit)
+    picked = select(table.c.id).where(_due(now)).order_by(table.c.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        picked = picked.with_for_update(skip_locked=True)
+    due = picked.cte("due").prefix_with("MATERIALIZED")
     statement = (
         update(table)
-        .where(table.c.id.in_(due.scalar_subquery()), _due(now))
+        .where(table.c.id.in_(select(due.c.id)), _due(now))
         .values(status=SENDING, claimed_until=now + lease, attempts=table.c.attempts + 1)
         .returning(*CLAIMED_COLUMNS)
     )
@@ -86,7 +93,7 @@ def mark_sent(session: Session, outbox_id: int, now: datetime) -> bool:
 
 def backoff(attempts: int) -> timedelta:
     """1 minute after the first attempt, doubling each time, at most 6 hours."""
-    delay = FIRST_RETRY * 2 ** max(0, min(attempts - 1, 20))
+    delay: timedelta = FIRST_RETRY * 2 ** max(0, min(attempts - 1, 20))
     return min(delay, LONGEST_RETRY)
 
 
@@ -120,7 +127,7 @@ def requeue(session: Session, outbox_id: int, now: datetime) -> OutboxMessage:
     _check(now)
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
-        raise NotFound(f"Bericht {outbox_id} bestaat niet in de uitgaande post.")
+        raise NotFound(f"Mail {outbox_id} staat niet in de uitgaande post.")
     if not _update(session, outbox_id, [FAILED, QUEUED], status=QUEUED, attempts=0,
                    next_attempt_at=now, claimed_until=None):
         raise NotAllowed(_why_not(row.status, outbox_id))
@@ -130,8 +137,8 @@ def requeue(session: Session, outbox_id: int, now: datetime) -> OutboxMessage:
 
 def _why_not(status: str, outbox_id: int) -> str:
     if status == SENT:
-        return f"Bericht {outbox_id} is al verstuurd; het gaat niet nog een keer de deur uit."
-    return f"Bericht {outbox_id} wordt op dit moment verstuurd. Probeer het over een paar minuten opnieuw."
+        return f"Mail {outbox_id} is al verstuurd; die gaat niet nog een keer de deur uit."
+    return f"Mail {outbox_id} wordt op dit moment verstuurd. Probeer het over een paar minuten opnieuw."
 
 
 def rows(session: Session, *, failed_only: bool = False) -> list[OutboxMessage]:

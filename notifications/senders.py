@@ -41,7 +41,7 @@ class DeliveryFailure(Exception):
     """A mail could not be sent this time."""
 
     def __init__(self, reason: str, reply: str = "", code: int | None = None) -> None:
-        super().__init__(f"{reason} (antwoord van de server: {reply})" if reply else reason)
+        super().__init__(_describe(reason, reply, code))
         self.reason = reason
         self.reply = reply
         self.code = code
@@ -49,6 +49,12 @@ class DeliveryFailure(Exception):
     @property
     def log_text(self) -> str:
         return f"{type(self).__name__} {self.code or ''}".strip()
+
+
+def _describe(reason: str, reply: str, code: int | None) -> str:
+    if not reply:
+        return reason
+    return f"{reason} (antwoord van de server: {reply})" if code else f"{reason} ({reply})"
 
 
 class TemporaryFailure(DeliveryFailure):
@@ -192,6 +198,7 @@ class SmtpSender:
         except Exception as error:
             connection.drop()
             raise classify(error, connecting=True) from error
+        connection.touch()
 
     async def _ship(self, connection: _Connection, envelope_from: str, recipient: str,
                     raw: bytes) -> None:

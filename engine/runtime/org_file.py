@@ -18,12 +18,13 @@ from sqlmodel import Session, select
 from engine import inputs
 from engine.dsl import KNOWN_ROLES
 from engine.errors import InvalidInput
+from engine.runtime.reminders import StepsError, parse_steps
 from engine.terms import TermError, parse_recess, parse_term
 from storage.db import transaction
 from storage.tables import Organisation, Person
 
 ORG_KEYS = {"slug", "name", "advice_term", "response_term", "signup_window", "group_min",
-            "group_max", "recess", "person"}
+            "group_max", "recess", "reminders", "person"}
 PERSON_KEYS = {"name", "email", "roles"}
 TERM_KEYS = ("advice_term", "response_term", "signup_window")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -93,6 +94,7 @@ def _org(raw: dict[str, Any], where: Problem, lines: Lines, first_person: int) -
             org[key] = _term(raw[key], key, where)
     org.update(_group_sizes(raw, where))
     org["recess"] = _recess(raw, where)
+    org["reminders"] = _reminders(raw, where)
     people = raw.get("person", [])
     org["people"] = [_person(p, Problem(lines, "organisation.person", first_person + i))
                      for i, p in enumerate(people)]
@@ -156,6 +158,21 @@ def _recess(raw: dict[str, Any], where: Problem) -> tuple[str, str] | None:
     return value[0], value[1]
 
 
+def _reminders(raw: dict[str, Any], where: Problem) -> list[str] | None:
+    """Optional: when reminders and alerts go, e.g. ["-5wd", "0", "+1wd"]; absent: the default."""
+    value = raw.get("reminders")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise where.fail("'reminders' moet een lijst met stappen zijn, zoals [\"-5wd\", \"0\", \"+1wd\"].",
+                         "reminders")
+    try:
+        parse_steps(value)
+    except StepsError as error:
+        raise where.fail(f"'reminders': {error}", "reminders") from error
+    return [v.strip().lower() for v in value]
+
+
 def _person(raw: dict[str, Any], where: Problem) -> dict[str, Any]:
     _known_keys(raw, PERSON_KEYS, where)
     email = raw.get("email")
@@ -206,6 +223,7 @@ def _write(session: Session, org: dict[str, Any]) -> None:
         if key in org:
             setattr(row, key, org[key])
     row.recess_start, row.recess_end = org["recess"] or (None, None)
+    row.reminders = org.get("reminders")
     session.add(row)
     session.flush()
     _write_people(session, row, org["people"])

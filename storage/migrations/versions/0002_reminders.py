@@ -1,4 +1,4 @@
-"""reminders
+"""reminders: deadline steps, weekly digests, organisation reminder steps
 
 Revision ID: 9a804afacd7b
 Revises: f6c092dd8b66
@@ -51,7 +51,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_deadline_step_status_due', ['status', 'due_on'], unique=False)
 
     with op.batch_alter_table('organisation', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reminders', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True))
+        batch_op.add_column(sa.Column('reminders', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
 
     # ### end Alembic commands ###
 

@@ -1,0 +1,49 @@
+"""`advies worker [--once]`: fire due deadlines, send reminders and the digest, deliver mail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.context import out, print_json, reports, settings
+from worker.main import PassReport, run
+
+
+@reports
+def worker(once: bool = typer.Option(False, "--once", help="Eén ronde en dan stoppen."),
+           as_json: Annotated[bool, typer.Option("--json", help="Uitvoer als JSON (met --once).")]
+           = False) -> None:
+    """Verwerk termijnen, herinneringen en het weekoverzicht, en verstuur de mail.
+
+    Zonder --once blijft de werker draaien tot SIGTERM of Ctrl-C.
+    """
+    report = run(settings(), once=once)
+    if report is None:
+        return
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        for line in summary(report):
+            out.print(line)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def summary(report: PassReport) -> list[str]:
+    """The pass in plain Dutch, one line per part."""
+    lines = []
+    if report.sweep is not None:
+        s = report.sweep
+        lines.append(f"Termijnen: {s.expired} verlopen, {s.overdue} te laat, {s.steps} herinneringen "
+                     f"({s.mails} mails), {s.failed} overgeslagen.")
+    if report.digest is not None:
+        d = report.digest
+        lines.append(f"Weekoverzicht: {d.mails} mails naar {d.organisations} organisatie(s)."
+                     if d.mails else "Weekoverzicht: niets te versturen.")
+    if report.delivery is not None:
+        sent = getattr(report.delivery, "sent", 0)
+        failed = getattr(report.delivery, "failed", 0)
+        lines.append(f"Mail: {sent} verstuurd, {failed} mislukt.")
+    lines += [f"Probleem: {p}" for p in report.problems]
+    return lines

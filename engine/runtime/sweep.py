@@ -1,0 +1,442 @@
+"""The deadline sweep: reminders, alerts and expiry events, each exactly once.
+
+Deadlines live in the database; this module is what the worker's clock runs (DESIGN.md §5).
+One pass:
+
+1. marks running deadlines without an expiry event whose day has passed as `overdue`;
+2. drops the pending steps of deadlines that ended or moved (a moved end gets fresh steps);
+3. plans the steps that are due (`deadline_step` rows, unique per deadline, step and end);
+4. claims the due steps one at a time, in due order, and sends each step's mails in the
+   transaction of its claim;
+5. claims the deadlines that ran out and fire an event (e.g. `close_signup`), and fires that
+   event as the system actor in the transaction of the claim.
+
+A claim is one statement, `UPDATE ... WHERE id IN (SELECT ... LIMIT 1) RETURNING ...`, with
+`FOR UPDATE SKIP LOCKED` in the sub-select on PostgreSQL (SQLite has a single writer). A step
+only moves from `pending` to `done` once, and that change commits together with its mails or
+not at all; the unique key forbids a second row for the same step. So a step is sent once, however
+often the sweep runs and however many workers run it. A deadline "runs out" at the end of its
+due date (Europe/Amsterdam): the first pass on the next day handles it.
+
+A trajectory that fails (unknown flow, data that makes the event fail, ...) is logged by id,
+rolled back and skipped for the rest of the pass; the next pass tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, Table, and_, bindparam, exists, or_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from engine.atw_calendar import default_calendar
+from engine.clock import local_today
+from engine.dsl import KNOWN_ROLES, SYSTEM, Deadline, Mail, Recipients, Reminder
+from engine.machine import CompiledFlow
+from engine.runtime import directory
+from engine.runtime.mailer import MailJob
+from engine.runtime.reminders import (
+    LOOKAHEAD,
+    Offset,
+    Schedule,
+    StepKind,
+    StepsError,
+    due_steps,
+    kind_of,
+    reminders_of,
+    steps_of,
+)
+from engine.runtime.service import Service
+from engine.runtime.writer import mail_context
+from engine.terms import format_date
+from storage.db import is_postgres, transaction
+from storage.tables import (
+    DeadlineRow,
+    DeadlineStep,
+    HistoryEntry,
+    Organisation,
+    Person,
+    Trajectory,
+)
+
+log = logging.getLogger("advies.sweep")
+
+RUNNING, OVERDUE, EXPIRED = "running", "overdue", "expired"
+ACTIVE = ("running", "suspended", "overdue")
+SWEPT = (RUNNING, OVERDUE)  # a suspended deadline sends nothing
+PENDING, DONE, DROPPED = "pending", "done", "dropped"
+STEP_KEY = ("deadline_id", "step", "for_due")
+TEMPLATES: dict[StepKind, str] = {
+    "before": "deadline_reminder",
+    "on_day": "deadline_reminder",
+    "overdue": "deadline_overdue",
+}
+
+steps_table: Table = DeadlineStep.__table__  # type: ignore[attr-defined]
+deadlines_table: Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class SweepReport:
+    """What one pass did."""
+
+    overdue: int = 0
+    dropped: int = 0
+    planned: int = 0
+    steps: int = 0
+    mails: int = 0
+    expired: int = 0
+    failed: int = 0
+    stopped: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ClaimedStep:
+    id: int
+    deadline_id: int
+    step: str
+
+
+@dataclass
+class StepScene:
+    """Everything the mails of one step need, read in the step's transaction."""
+
+    deadline: DeadlineRow
+    trajectory: Trajectory
+    compiled: CompiledFlow
+    org: Organisation
+    people: dict[str, Person]
+    deadlines: list[DeadlineRow]
+
+
+@dataclass(frozen=True)
+class ClaimedExpiry:
+    deadline_id: int
+    trajectory_id: int
+    event: str
+    label: str
+    due: date
+
+
+def insert_ignoring(session: Session, table: Table, rows: list[dict[str, Any]],
+                    keys: Sequence[str]) -> None:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL."""
+    if not rows:
+        return
+    maker = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(maker(table).on_conflict_do_nothing(index_elements=list(keys)), rows)
+
+
+class Statements:
+    """The sweep's statements, built once per dialect; `today`, `now` and `skip` are parameters."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+        self.mark_overdue = self._mark_overdue()
+        self.drop_stale = self._drop_stale()
+        self.plannable = self._plannable()
+        self.planned = self._planned()
+        self.claim_step = self._claim_step()
+        self.claim_expiry = self._claim_expiry()
+
+    def _locked(self, query: Select[Any], *of: Table) -> Select[Any]:
+        """FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer and no row locks."""
+        if not self.postgres:
+            return query
+        return query.with_for_update(of=list(of) or None, skip_locked=True)
+
+    @staticmethod
+    def _drop_stale() -> Any:
+        s, d = steps_table, deadlines_table
+        gone = exists().where(d.c.id == s.c.deadline_id,
+                              or_(d.c.status.not_in(ACTIVE), d.c.due != s.c.for_due))
+        return update(s).where(s.c.status == PENDING, gone).values(status=DROPPED).returning(s.c.id)
+
+    def _mark_overdue(self) -> Any:
+        d = deadlines_table
+        candidates = self._locked(sa_select(d.c.id).where(
+            d.c.status == RUNNING, d.c.on_expiry.is_(None), d.c.due < bindparam("today")))
+        return (update(d).where(d.c.id.in_(candidates), d.c.status == RUNNING)
+                .values(status=OVERDUE).returning(d.c.id))
+
+    @staticmethod
+    def _plannable() -> Any:
+        d = deadlines_table
+        return (sa_select(d.c.id, d.c.name, d.c.due, d.c.started_on, d.c.on_expiry,
+                          col(Trajectory.flow), col(Organisation.id).label("org_id"),
+                          col(Organisation.reminders))
+                .join(Trajectory, col(Trajectory.id) == d.c.trajectory_id)
+                .join(Organisation, col(Organisation.id) == Trajectory.organisation_id)
+                .where(d.c.status.in_(SWEPT), d.c.due <= bindparam("horizon")))
+
+    @staticmethod
+    def _planned() -> Any:
+        s, d = steps_table, deadlines_table
+        return (sa_select(s.c.deadline_id, s.c.step, s.c.for_due).join(d, d.c.id == s.c.deadline_id)
+                .where(d.c.status.in_(SWEPT), s.c.for_due == d.c.due))
+
+    def _claim_step(self) -> Any:
+        """The first due step of a running or overdue deadline, earliest first; a deadline's
+        later step waits until its earlier ones are done."""
+        s, d = steps_table, deadlines_table
+        earlier = steps_table.alias("earlier")
+        waits = exists().where(
+            earlier.c.deadline_id == s.c.deadline_id, earlier.c.for_due == s.c.for_due,
+            earlier.c.status == PENDING,
+            or_(earlier.c.due_on < s.c.due_on, and_(earlier.c.due_on == s.c.due_on, earlier.c.id < s.c.id)))
+        candidates = self._locked(
+            sa_select(s.c.id).join(d, d.c.id == s.c.deadline_id)
+            .where(s.c.status == PENDING, s.c.due_on <= bindparam("today"), s.c.for_due == d.c.due,
+                   d.c.status.in_(SWEPT), ~waits, s.c.id.not_in(bindparam("skip", expanding=True)))
+            .order_by(s.c.due_on, s.c.id).limit(1), s, d)
+        return (update(s).where(s.c.id.in_(candidates), s.c.status == PENDING)
+                .values(status=DONE, done_at=bindparam("now")).returning(s.c.id, s.c.deadline_id, s.c.step))
+
+    def _claim_expiry(self) -> Any:
+        """A running deadline with an expiry event whose day has passed and whose own due steps
+        have all been sent."""
+        s, d = steps_table, deadlines_table
+        unsent = exists().where(s.c.deadline_id == d.c.id, s.c.status == PENDING,
+                                s.c.for_due == d.c.due, s.c.due_on <= bindparam("today"))
+        candidates = self._locked(
+            sa_select(d.c.id).where(d.c.status == RUNNING, d.c.on_expiry.is_not(None),
+                                    d.c.due < bindparam("today"), ~unsent,
+                                    d.c.id.not_in(bindparam("skip", expanding=True)))
+            .order_by(d.c.due, d.c.id).limit(1))
+        return (update(d).where(d.c.id.in_(candidates), d.c.status == RUNNING)
+                .values(status=EXPIRED, closed_on=bindparam("today"))
+                .returning(d.c.id, d.c.trajectory_id, d.c.on_expiry, d.c.label, d.c.due))
+
+
+@lru_cache(maxsize=2)
+def statements(postgres: bool) -> Statements:
+    return Statements(postgres)
+
+
+class Sweep:
+    """One pass over the deadlines; `stop` ends it after the item in hand."""
+
+    def __init__(self, service: Service, stop: threading.Event | None = None) -> None:
+        self.service = service
+        self.engine = service.engine
+        self.stop = stop or threading.Event()
+        self.sql = statements(is_postgres(service.engine))
+
+    def run(self) -> SweepReport:
+        now, today = self.service.clock.now(), local_today(self.service.clock)
+        report = SweepReport()
+        with transaction(self.engine) as session:
+            report.overdue = len(session.execute(self.sql.mark_overdue, {"today": today}).all())
+            report.dropped = len(session.execute(self.sql.drop_stale).all())
+            report.planned = self._plan(session, today)
+        self._send_steps(now, today, report)
+        self._fire_expiries(today, report)
+        report.stopped = self.stop.is_set()
+        return report
+
+    # --- 1. overdue, 2. stale steps, 3. planning -----------------------------------------------
+
+    def _plan(self, session: Session, today: date) -> int:
+        """Insert the due steps that have no row yet (another worker may insert them too)."""
+        rows = session.execute(self.sql.plannable, {"horizon": today + LOOKAHEAD}).all()
+        existing = set(session.execute(self.sql.planned).all())
+        offsets: dict[int, tuple[Offset, ...]] = {}
+        new: list[dict[str, Any]] = []
+        for row in rows:
+            schedule = Schedule(row.due, row.started_on, row.on_expiry is not None,
+                                self._offsets(offsets, row.org_id, row.reminders),
+                                reminders_of(row.flow, self._spec(row.flow, row.name)))
+            new += [{"deadline_id": row.id, "step": step.id, "for_due": row.due,
+                     "due_on": step.due_on, "status": PENDING, "mails": 0}
+                    for step in due_steps(schedule, today)
+                    if (row.id, step.id, row.due) not in existing]
+        insert_ignoring(session, steps_table, new, STEP_KEY)
+        return len(new)
+
+    @staticmethod
+    def _offsets(cache: dict[int, tuple[Offset, ...]], org_id: int,
+                 setting: list[str] | None) -> tuple[Offset, ...]:
+        if org_id not in cache:
+            try:
+                cache[org_id] = steps_of(setting)
+            except StepsError:
+                log.error("Organisatie %s: onleesbare herinneringsstappen; de standaard geldt.", org_id)
+                cache[org_id] = steps_of(None)
+        return cache[org_id]
+
+    def _spec(self, flow_name: str, deadline_name: str) -> Deadline | None:
+        compiled = self.service.flows.get(flow_name)
+        if compiled is None:
+            return None
+        return next((d for d in compiled.flow.deadlines if d.name == deadline_name), None)
+
+    # --- 4. steps ------------------------------------------------------------------------------
+
+    def _send_steps(self, now: datetime, today: date, report: SweepReport) -> None:
+        skip: set[int] = set()
+        while not self.stop.is_set():
+            with Session(self.engine, expire_on_commit=False) as session:
+                claimed = self._claim_step(session, now, today, skip)
+                if claimed is None:
+                    session.commit()
+                    return
+                try:
+                    report.mails += self._send_step(session, claimed, now, today)
+                    session.commit()
+                    report.steps += 1
+                except Exception as error:  # one broken trajectory never stops the sweep
+                    session.rollback()
+                    skip.add(claimed.id)
+                    report.failed += 1
+                    self._log_step_failure(claimed, error)
+
+    def _claim_step(self, session: Session, now: datetime, today: date,
+                    skip: set[int]) -> ClaimedStep | None:
+        found = session.execute(self.sql.claim_step,
+                                {"today": today, "now": now, "skip": sorted(skip)}).first()
+        return ClaimedStep(found.id, found.deadline_id, found.step) if found else None
+
+    def _send_step(self, session: Session, claimed: ClaimedStep, now: datetime, today: date) -> int:
+        found = self._load(session, claimed.deadline_id)
+        mail, recipients = self._addressed(session, claimed.step, found)
+        context = self._context(found, claimed.step, today)
+        rows = self.service.mailer.rows(mail, recipients,
+                                        MailJob(found.trajectory, context, now, found.deadlines))
+        session.add_all(rows)
+        found.deadline.steps_done = [*(found.deadline.steps_done or []), claimed.step]
+        session.add(found.deadline)
+        session.execute(update(steps_table).where(steps_table.c.id == claimed.id)
+                        .values(mails=len(rows)))
+        return len(rows)
+
+    def _load(self, session: Session, deadline_id: int) -> StepScene:
+        deadline = session.get(DeadlineRow, deadline_id)
+        assert deadline is not None
+        trajectory = session.get(Trajectory, deadline.trajectory_id)
+        assert trajectory is not None
+        compiled = self.service.flow(trajectory.flow)  # NotFound for an unknown flow
+        org = session.get(Organisation, trajectory.organisation_id)
+        assert org is not None
+        assert org.id is not None
+        deadlines = list(session.exec(select(DeadlineRow).where(
+            DeadlineRow.trajectory_id == trajectory.id).order_by(col(DeadlineRow.id))).all())
+        return StepScene(deadline, trajectory, compiled, org, directory.people(session, org.id),
+                         deadlines)
+
+    def _addressed(self, session: Session, step: str, found: StepScene) -> tuple[Mail, list[Person]]:
+        """The mail of a step and who gets it: the deadline's alert roles, or a flow reminder's."""
+        kind, _ = kind_of(step)
+        data = found.trajectory.data
+        if kind != "reminder":
+            mail = Mail(TEMPLATES[kind], alert_recipients(found.deadline.alert_roles or []))
+            return mail, directory.recipients(mail.to, found.people, data, SYSTEM)
+        spec = next((d for d in found.compiled.flow.deadlines if d.name == found.deadline.name), None)
+        reminder = next(r for r in reminders_of(found.compiled.name, spec) if r.name == step)
+        everyone = directory.recipients(reminder.mail.to, found.people, data, SYSTEM)
+        answered = self._answered(session, reminder, found.trajectory)
+        return reminder.mail, [p for p in everyone if p.email not in answered]
+
+    @staticmethod
+    def _answered(session: Session, reminder: Reminder, trajectory: Trajectory) -> set[str]:
+        found = {e for name in reminder.skip_lists for e in trajectory.data.get(name, [])}
+        if reminder.skip_events:
+            found |= set(session.exec(select(HistoryEntry.actor).where(
+                HistoryEntry.trajectory_id == trajectory.id,
+                col(HistoryEntry.event).in_(reminder.skip_events))).all())
+        return found
+
+    def _context(self, found: StepScene, step: str, today: date) -> dict[str, Any]:
+        kind, number = kind_of(step)
+        context = mail_context(found.trajectory, SYSTEM, found.people, found.deadlines, None, {})
+        context.update(
+            org={"name": found.org.name, "slug": found.org.slug},
+            base_url=self.service.settings.base_url,
+            deadline=deadline_context(found.deadline, today),
+            step={"id": step, "kind": kind, "number": number},
+            today=today,
+        )
+        return context
+
+    def _log_step_failure(self, claimed: ClaimedStep, error: Exception) -> None:
+        with Session(self.engine) as session:
+            deadline = session.get(DeadlineRow, claimed.deadline_id)
+            trajectory_id = deadline.trajectory_id if deadline else None
+        log.error("Traject %s, termijn %s, stap %s overgeslagen (%s); volgende ronde opnieuw.",
+                  trajectory_id, claimed.deadline_id, claimed.step, type(error).__name__)
+        log.debug("Oorzaak", exc_info=error)
+
+    # --- 5. expiry -----------------------------------------------------------------------------
+
+    def _fire_expiries(self, today: date, report: SweepReport) -> None:
+        skip: set[int] = set()
+        while not self.stop.is_set():
+            with Session(self.engine, expire_on_commit=False) as session:
+                claimed = self._claim_expiry(session, today, skip)
+                if claimed is None:
+                    session.commit()
+                    return
+                try:
+                    self._expire(session, claimed)
+                    session.commit()
+                    report.expired += 1
+                except Exception as error:  # one broken trajectory never stops the sweep
+                    session.rollback()
+                    skip.add(claimed.deadline_id)
+                    report.failed += 1
+                    log.error("Traject %s: gebeurtenis %s bij het verlopen van termijn %s "
+                              "overgeslagen (%s); volgende ronde opnieuw.", claimed.trajectory_id,
+                              claimed.event, claimed.deadline_id, type(error).__name__)
+                    log.debug("Oorzaak", exc_info=error)
+
+    def _claim_expiry(self, session: Session, today: date, skip: set[int]) -> ClaimedExpiry | None:
+        found = session.execute(self.sql.claim_expiry, {"today": today, "skip": sorted(skip)}).first()
+        if found is None:
+            return None
+        return ClaimedExpiry(found.id, found.trajectory_id, found.on_expiry, found.label, found.due)
+
+    def _expire(self, session: Session, claimed: ClaimedExpiry) -> None:
+        note = f"De {claimed.label} liep af op {format_date(claimed.due)}."
+        self.service._fire_in(session, claimed.trajectory_id, claimed.event, SYSTEM.email, {}, note)
+
+
+def alert_recipients(roles: Sequence[str]) -> Recipients:
+    """A deadline's alert roles: organisation roles, and the contact person of the trajectory."""
+    return Recipients(roles=tuple(r for r in roles if r in KNOWN_ROLES),
+                      fields=tuple(r for r in roles if r == "contact_person"))
+
+
+def deadline_context(deadline: DeadlineRow, today: date) -> dict[str, Any]:
+    """What a reminder says about its deadline, as seen today."""
+    timing = "future" if deadline.due > today else "today" if deadline.due == today else "past"
+    return {
+        "name": deadline.name,
+        "label": deadline.label,
+        "due": deadline.due,
+        "explanation": deadline.explanation,
+        "explanation_lines": deadline.explanation.splitlines(),
+        "timing": timing,
+        "workdays_left": workdays_between(today, deadline.due),
+        "days_over": max(0, (today - deadline.due).days),
+    }
+
+
+def workdays_between(today: date, due: date) -> int:
+    """The working days after `today` up to and including `due` (0 when due is today or past)."""
+    calendar = default_calendar()
+    count, day = 0, today
+    while day < due:
+        day += timedelta(days=1)
+        count += calendar.is_working_day(day)
+    return count

@@ -1,0 +1,213 @@
+"""`advies worker`: APScheduler 3.11 as the clock only, the database does the rest.
+
+The scheduler keeps its jobs in memory (no job per deadline; deadlines are rows) and runs
+three jobs, each with `coalesce=True, max_instances=1, misfire_grace_time=None`:
+
+- `sweep`, every minute: the deadline sweep (engine.runtime.sweep), then the weekly digest
+  if it is due and not sent yet (a worker that was down on Monday 08:00 catches up);
+- `delivery`, every 15 seconds: `notifications.delivery.deliver_once`;
+- `digest`, Mondays 08:00 Europe/Amsterdam (CronTrigger, through both DST changes).
+
+Several workers may run at once: every claim is made in the database. `--once` does one pass
+of sweep, digest and delivery and exits; with ADVIES_NOW the pass runs at that moment.
+SIGTERM (or Ctrl-C) lets the item in hand finish, then the worker stops cleanly (exit 0).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from engine.clock import AMSTERDAM, Clock
+from engine.runtime import digest
+from engine.runtime.service import Service
+from engine.runtime.settings import Settings
+from engine.runtime.sweep import Sweep, SweepReport
+from storage.db import make_engine
+
+log = logging.getLogger("advies.worker")
+
+SWEEP_EVERY_SECONDS = 60
+DELIVER_EVERY_SECONDS = 15
+JOB_OPTIONS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+QUIET_LOGGERS = ("apscheduler", "transitions")
+
+
+def digest_trigger() -> CronTrigger:
+    """Mondays at 08:00 wall-clock time in Amsterdam (APScheduler 3.x: day_of_week 0 = Monday)."""
+    return CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=AMSTERDAM)
+
+
+@dataclass
+class PassReport:
+    """What one `--once` pass did."""
+
+    sweep: SweepReport | None = None
+    digest: digest.DigestReport | None = None
+    delivery: Any | None = None  # notifications.delivery.DeliveryReport, when delivery ran
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sweep": self.sweep.as_dict() if self.sweep else None,
+            "digest": dict(self.digest.__dict__) if self.digest else None,
+            "delivery": dict(self.delivery.__dict__) if self.delivery is not None else None,
+            "problems": list(self.problems),
+        }
+
+
+class Worker:
+    """The jobs, sharing one engine and one service; `stop` ends a sweep after the item in hand."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None,
+                 clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.owns_engine = engine is None
+        self.engine = engine if engine is not None else make_engine(settings.database_url)
+        self.service = Service(self.engine, settings, clock)
+        self.stop = threading.Event()
+        self.problems: list[str] = []
+
+    # --- the jobs ------------------------------------------------------------------------------
+
+    def sweep_job(self) -> SweepReport | None:
+        report = self._guarded("termijnen", lambda: Sweep(self.service, self.stop).run())
+        if report is not None and (report.steps or report.expired or report.failed):
+            log.info("Termijnen: %s verlopen, %s herinneringen (%s mails), %s overgeslagen.",
+                     report.expired, report.steps, report.mails, report.failed)
+        return report
+
+    def digest_job(self) -> digest.DigestReport | None:
+        report = self._guarded("overzicht", lambda: digest.send_due(self.service))
+        if report is not None and report.mails:
+            log.info("Overzicht %s verstuurd naar %s organisatie(s).", report.week, report.organisations)
+        return report
+
+    def sweep_round(self) -> None:
+        """The interval job: the sweep, then the digest when the week's one is still due."""
+        self.sweep_job()
+        if not self.stop.is_set():
+            self.digest_job()
+
+    def delivery_job(self) -> Any | None:
+        try:
+            from notifications.delivery import deliver_once
+        except ImportError as error:
+            self._problem("mail", f"versturen kan niet ({type(error).__name__})")
+            return None
+        return self._guarded("mail", lambda: deliver_once(self.engine, self.settings,
+                                                          self.service.clock))
+
+    def _guarded(self, what: str, job: Callable[[], Any]) -> Any | None:
+        try:
+            return job()
+        except Exception as error:  # a job never takes the worker down
+            self._problem(what, type(error).__name__)
+            log.debug("Oorzaak", exc_info=error)
+            return None
+
+    def _problem(self, what: str, text: str) -> None:
+        self.problems.append(f"{what}: {text}")
+        log.error("Taak %s mislukt: %s. De volgende ronde probeert het opnieuw.", what, text)
+
+    # --- one pass, or the clock ----------------------------------------------------------------
+
+    def once(self) -> PassReport:
+        self.problems = []
+        report = PassReport(sweep=self.sweep_job(), digest=self.digest_job())
+        report.delivery = self.delivery_job()
+        report.problems = list(self.problems)
+        return report
+
+    def scheduler(self) -> BackgroundScheduler:
+        """The clock: a BackgroundScheduler with an in-memory job store (not started)."""
+        scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers=3)},
+            timezone=AMSTERDAM,
+        )
+        first = datetime.now(UTC)
+        scheduler.add_job(self.sweep_round, IntervalTrigger(seconds=SWEEP_EVERY_SECONDS),
+                          id="sweep", name="termijnen", next_run_time=first, **JOB_OPTIONS)
+        scheduler.add_job(self.delivery_job, IntervalTrigger(seconds=DELIVER_EVERY_SECONDS),
+                          id="delivery", name="mail", next_run_time=first, **JOB_OPTIONS)
+        scheduler.add_job(self.digest_job, digest_trigger(), id="digest", name="overzicht",
+                          **JOB_OPTIONS)
+        return scheduler
+
+    def close(self) -> None:
+        if self.owns_engine:
+            self.engine.dispose()
+
+
+class Background:
+    """A worker running beside something else (`advies serve`); `shutdown()` stops it."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.scheduler = worker.scheduler()
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        self.worker.stop.set()
+        self.scheduler.shutdown(wait=True)
+        self.worker.close()
+
+
+def start_background(settings: Settings) -> Background:
+    """Start the worker's clock in background threads of this process."""
+    return Background(Worker(settings))
+
+
+def run(settings: Settings, once: bool = False) -> PassReport | None:
+    """`advies worker`: one pass (`once`), or run until SIGTERM / Ctrl-C."""
+    _configure_logging()
+    worker = Worker(settings)
+    try:
+        if once:
+            return worker.once()
+        serve(worker)
+        return None
+    finally:
+        worker.close()
+
+
+def serve(worker: Worker) -> None:
+    """Run the clock until SIGTERM or SIGINT; then finish the item in hand and stop.
+
+    The stop signals are blocked before any thread starts (threads inherit the mask) and taken
+    with `sigwait` in this thread, so no handler runs in the middle of other code.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    scheduler = worker.scheduler()
+    try:
+        scheduler.start()
+        log.info("Werker gestart (termijnen elke %s s, mail elke %s s).",
+                 SWEEP_EVERY_SECONDS, DELIVER_EVERY_SECONDS)
+        received = signal.sigwait(STOP_SIGNALS)
+        log.info("Signaal %s ontvangen: het werk in handen wordt afgemaakt.", signal.Signals(received).name)
+    finally:
+        worker.stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    log.info("Werker gestopt.")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
