@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli import calendar_cmd, demo, present, serve_cmd
+from cli import calendar_cmd, demo, outbox_cmd, present, serve_cmd
 from cli.context import database, out, parse_sets, print_json, reports, service
 from engine import render
 from engine.errors import InvalidInput
@@ -28,6 +28,7 @@ flows_app = typer.Typer(help="De stromen (flows) en hun stappen.", invoke_withou
 app.add_typer(org_app, name="org")
 app.add_typer(flows_app, name="flows")
 app.add_typer(calendar_cmd.app, name="calendar")
+app.add_typer(outbox_cmd.app, name="outbox")
 
 Json = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Gegevens als sleutel=waarde.")]
