@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli import calendar_cmd, demo, outbox_cmd, present, serve_cmd
+from cli import calendar_cmd, demo, outbox_cmd, present, serve_cmd, worker_cmd
 from cli.context import database, out, parse_sets, print_json, reports, service
 from engine import render
 from engine.errors import InvalidInput
@@ -144,3 +144,4 @@ def flows_show(name: str, fmt: Annotated[str, typer.Option("--format", help="md,
 
 app.command(name="demo")(reports(demo.run))
 app.command(name="serve")(serve_cmd.serve)
+app.command(name="worker")(worker_cmd.worker)

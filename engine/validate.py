@@ -104,6 +104,7 @@ def _roles_known(flow: Flow) -> None:
 
 def mails_of(flow: Flow) -> list[Mail]:
     found = [m for s in flow.states for m in s.mails]
+    found += [r.mail for d in flow.deadlines for r in d.reminders]
     return found + [m for t in flow.transitions() for m in t.mails]
 
 

@@ -15,6 +15,7 @@ from engine.dsl import (
     Deadline,
     Flow,
     Guard,
+    Reminder,
     State,
     a_date,
     a_time,
@@ -113,6 +114,15 @@ def _record_response(ctx: Context) -> dict[str, Any]:
     }
 
 
+#: "Two working days before the call closes, members who have not answered get one reminder."
+CALL_REMINDER = Reminder(
+    name="call_reminder",
+    before="2wd",
+    mail=mail("asked_advice/call_reminder", to("member"), answer_link=True),
+    skip_lists=("signups",),
+    skip_events=("sign_up", "withdraw_signup"),
+)
+
 # --- the flow, one state after another ------------------------------------------------------
 
 ADVISING_STATES = (
@@ -144,7 +154,7 @@ FLOW = Flow(
         Deadline("advice_due", "adviestermijn", ADVISING_STATES, org_term="advice_term",
                  base="received_on", base_label="ontvangst", override="advice_due"),
         Deadline("signup_closes", "aanmeldtermijn", ("calling",), org_term="signup_window",
-                 base_label="de oproep", on_expiry="close_signup"),
+                 base_label="de oproep", on_expiry="close_signup", reminders=(CALL_REMINDER,)),
         Deadline("response_due", "reactietermijn college", ("awaiting_response",),
                  org_term="response_term", base="advice_sent_on",
                  base_label="verzending van het advies", alert=("liaison", "secretariat")),

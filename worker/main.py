@@ -15,6 +15,7 @@ SIGTERM (or Ctrl-C) lets the item in hand finish, then the worker stops cleanly 
 
 from __future__ import annotations
 
+import inspect
 import logging
 import signal
 import threading
@@ -103,13 +104,16 @@ class Worker:
             self.digest_job()
 
     def delivery_job(self) -> Any | None:
+        """`notifications.delivery.deliver_once`; given `stop` too when it takes one, so that
+        SIGTERM also ends delivery after the message in hand."""
         try:
             from notifications.delivery import deliver_once
         except ImportError as error:
             self._problem("mail", f"versturen kan niet ({type(error).__name__})")
             return None
+        options = {"stop": self.stop} if "stop" in inspect.signature(deliver_once).parameters else {}
         return self._guarded("mail", lambda: deliver_once(self.engine, self.settings,
-                                                          self.service.clock))
+                                                          self.service.clock, **options))
 
     def _guarded(self, what: str, job: Callable[[], Any]) -> Any | None:
         try:
@@ -208,6 +212,9 @@ def serve(worker: Worker) -> None:
 
 
 def _configure_logging() -> None:
+    """INFO to stderr, unless the host (a test, `advies serve`) set up logging already."""
+    if logging.getLogger().handlers:
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

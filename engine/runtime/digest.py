@@ -95,6 +95,8 @@ class Digest:
 
     def send(self, org_id: int, week: str) -> int:
         """The number of mails written; 0 when already sent this week or no liaison."""
+        if self._sent(org_id, week):
+            return 0
         liaisons = [p for p in directory.people(self.session, org_id).values() if "liaison" in p.roles]
         if not liaisons or not self._claim(org_id, week):
             return 0
@@ -108,7 +110,14 @@ class Digest:
             .values(mails=len(rows)))
         return len(rows)
 
+    def _sent(self, org_id: int, week: str) -> bool:
+        """A cheap look first: the worker asks every minute."""
+        found = self.session.exec(select(DigestSent.id).where(
+            DigestSent.organisation_id == org_id, DigestSent.week == week)).first()
+        return found is not None
+
     def _claim(self, org_id: int, week: str) -> bool:
+        """The real guard: one row per organisation and week, whoever inserts it first."""
         dialect = self.session.get_bind().dialect.name
         maker = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (maker(digest_table)

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from engine.atw_calendar import AtwCalendar, default_calendar
-from engine.dsl import Deadline, Mail, Reminder, to
+from engine.dsl import Deadline, Reminder
 
 StepKind = Literal["before", "on_day", "overdue", "reminder"]
 Unit = Literal["wd", "d"]
@@ -175,28 +175,6 @@ def kind_of(step_id: str) -> tuple[StepKind, int]:
     return "reminder", 0
 
 
-# --- reminders a flow declares -------------------------------------------------------------
-
-#: "Two working days before the call closes, members who have not answered get one reminder."
-CALL_REMINDER = Reminder(
-    name="call_reminder",
-    before="2wd",
-    mail=Mail("asked_advice/call_reminder", to("member"), answer_link=True),
-    skip_lists=("signups",),
-    skip_events=("sign_up", "withdraw_signup"),
-)
-
-#: Reminders of flows that do not declare them on their Deadline (yet). A flow's own
-#: `Deadline.reminders` wins; move these there and this table can go.
-UNDECLARED: dict[tuple[str, str], tuple[Reminder, ...]] = {
-    ("asked_advice", "signup_closes"): (CALL_REMINDER,),
-}
-
-
-def reminders_of(flow_name: str, spec: Deadline | None) -> tuple[Reminder, ...]:
-    if spec is None:
-        return ()
-    if spec.reminders:
-        return spec.reminders
-    return UNDECLARED.get((flow_name, spec.name), ())
-
+def reminders_of(spec: Deadline | None) -> tuple[Reminder, ...]:
+    """The extra reminders a flow declares on a deadline."""
+    return spec.reminders if spec is not None else ()

@@ -91,7 +91,7 @@ class Service:
     def fire(self, trajectory_id: int, event: str, actor_email: str,
              raw: dict[str, str] | None = None, note: str | None = None) -> dict[str, Any]:
         with self._guarded(), transaction(self.engine) as session:
-            self._fire_in(session, trajectory_id, event, actor_email, raw or {}, note)
+            self.fire_in_session(session, trajectory_id, event, actor_email, raw or {}, note)
         return self.show(trajectory_id)
 
     def answer(self, token: str, event: str) -> dict[str, Any]:
@@ -101,13 +101,14 @@ class Service:
         with self._guarded(used=True), transaction(self.engine) as session:
             if session.get(UsedToken, claims.jti) is not None:
                 raise tokens.USED
-            self._fire_in(session, claims.trajectory_id, event, claims.email, {}, None)
+            self.fire_in_session(session, claims.trajectory_id, event, claims.email, {}, None)
             session.add(UsedToken(jti=claims.jti, trajectory_id=claims.trajectory_id,
                                   used_at=self.clock.now()))
         return self.show(claims.trajectory_id)
 
-    def _fire_in(self, session: Session, trajectory_id: int, event: str, actor_email: str,
-                 raw: dict[str, str], note: str | None) -> None:
+    def fire_in_session(self, session: Session, trajectory_id: int, event: str, actor_email: str,
+                        raw: dict[str, str], note: str | None) -> None:
+        """Fire inside the caller's transaction (the sweep claims and fires in one)."""
         loaded = self._load(session, trajectory_id, lock=True)
         now, today = self.clock.now(), local_today(self.clock)  # the moment the row is ours
         compiled = self.flow(loaded.row.flow)

@@ -8,15 +8,17 @@ One pass:
 3. plans the steps that are due (`deadline_step` rows, unique per deadline, step and end);
 4. claims the due steps one at a time, in due order, and sends each step's mails in the
    transaction of its claim;
-5. claims the deadlines that ran out and fire an event (e.g. `close_signup`), and fires that
-   event as the system actor in the transaction of the claim.
+5. claims the deadlines with an expiry event (e.g. `close_signup`) whose day has passed, and
+   fires that event as the system actor in the transaction of the claim.
 
-A claim is one statement, `UPDATE ... WHERE id IN (SELECT ... LIMIT 1) RETURNING ...`, with
-`FOR UPDATE SKIP LOCKED` in the sub-select on PostgreSQL (SQLite has a single writer). A step
-only moves from `pending` to `done` once, and that change commits together with its mails or
-not at all; the unique key forbids a second row for the same step. So a step is sent once, however
-often the sweep runs and however many workers run it. A deadline "runs out" at the end of its
-due date (Europe/Amsterdam): the first pass on the next day handles it.
+A claim is one statement, `UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND status = ...
+RETURNING ...`, with `FOR UPDATE SKIP LOCKED` in the sub-select on PostgreSQL (SQLite has a
+single writer). A step only moves from `pending` to `done` once, and that change commits
+together with its mails or not at all; the unique key (deadline, step, end date) forbids a
+second row for the same step. So a step is sent once, however often the sweep runs and however
+many workers run it; a worker that was down catches up, earliest step first. A deadline "runs
+out" at the end of its due date (Europe/Amsterdam): the first pass on the next day handles it.
+A suspended deadline sends nothing.
 
 A trajectory that fails (unknown flow, data that makes the event fail, ...) is logged by id,
 rolled back and skipped for the rest of the pass; the next pass tries again.
@@ -152,17 +154,23 @@ class Statements:
         self.claim_expiry = self._claim_expiry()
 
     def _locked(self, query: Select[Any], *of: Table) -> Select[Any]:
-        """FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer and no row locks."""
+        """FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer and no row locks.
+
+        A claim compares with `id = (SELECT ... LIMIT 1)`, a scalar sub-select PostgreSQL runs
+        once; `id IN (SELECT ... LIMIT 1)` may be re-run for every row of the outer scan and
+        then claims more than one row.
+        """
         if not self.postgres:
             return query
         return query.with_for_update(of=list(of) or None, skip_locked=True)
 
-    @staticmethod
-    def _drop_stale() -> Any:
+    def _drop_stale(self) -> Any:
         s, d = steps_table, deadlines_table
         gone = exists().where(d.c.id == s.c.deadline_id,
                               or_(d.c.status.not_in(ACTIVE), d.c.due != s.c.for_due))
-        return update(s).where(s.c.status == PENDING, gone).values(status=DROPPED).returning(s.c.id)
+        stale = self._locked(sa_select(s.c.id).where(s.c.status == PENDING, gone))
+        return (update(s).where(s.c.id.in_(stale), s.c.status == PENDING)
+                .values(status=DROPPED).returning(s.c.id))
 
     def _mark_overdue(self) -> Any:
         d = deadlines_table
@@ -201,7 +209,7 @@ class Statements:
             .where(s.c.status == PENDING, s.c.due_on <= bindparam("today"), s.c.for_due == d.c.due,
                    d.c.status.in_(SWEPT), ~waits, s.c.id.not_in(bindparam("skip", expanding=True)))
             .order_by(s.c.due_on, s.c.id).limit(1), s, d)
-        return (update(s).where(s.c.id.in_(candidates), s.c.status == PENDING)
+        return (update(s).where(s.c.id == candidates.scalar_subquery(), s.c.status == PENDING)
                 .values(status=DONE, done_at=bindparam("now")).returning(s.c.id, s.c.deadline_id, s.c.step))
 
     def _claim_expiry(self) -> Any:
@@ -215,7 +223,7 @@ class Statements:
                                     d.c.due < bindparam("today"), ~unsent,
                                     d.c.id.not_in(bindparam("skip", expanding=True)))
             .order_by(d.c.due, d.c.id).limit(1))
-        return (update(d).where(d.c.id.in_(candidates), d.c.status == RUNNING)
+        return (update(d).where(d.c.id == candidates.scalar_subquery(), d.c.status == RUNNING)
                 .values(status=EXPIRED, closed_on=bindparam("today"))
                 .returning(d.c.id, d.c.trajectory_id, d.c.on_expiry, d.c.label, d.c.due))
 
@@ -257,11 +265,12 @@ class Sweep:
         for row in rows:
             schedule = Schedule(row.due, row.started_on, row.on_expiry is not None,
                                 self._offsets(offsets, row.org_id, row.reminders),
-                                reminders_of(row.flow, self._spec(row.flow, row.name)))
+                                reminders_of(self._spec(row.flow, row.name)))
             new += [{"deadline_id": row.id, "step": step.id, "for_due": row.due,
                      "due_on": step.due_on, "status": PENDING, "mails": 0}
                     for step in due_steps(schedule, today)
                     if (row.id, step.id, row.due) not in existing]
+        new.sort(key=lambda r: (r["deadline_id"], r["step"]))  # one order for every worker: no deadlock
         insert_ignoring(session, steps_table, new, STEP_KEY)
         return len(new)
 
@@ -343,7 +352,7 @@ class Sweep:
             mail = Mail(TEMPLATES[kind], alert_recipients(found.deadline.alert_roles or []))
             return mail, directory.recipients(mail.to, found.people, data, SYSTEM)
         spec = next((d for d in found.compiled.flow.deadlines if d.name == found.deadline.name), None)
-        reminder = next(r for r in reminders_of(found.compiled.name, spec) if r.name == step)
+        reminder = next(r for r in reminders_of(spec) if r.name == step)
         everyone = directory.recipients(reminder.mail.to, found.people, data, SYSTEM)
         answered = self._answered(session, reminder, found.trajectory)
         return reminder.mail, [p for p in everyone if p.email not in answered]
@@ -408,7 +417,7 @@ class Sweep:
 
     def _expire(self, session: Session, claimed: ClaimedExpiry) -> None:
         note = f"De {claimed.label} liep af op {format_date(claimed.due)}."
-        self.service._fire_in(session, claimed.trajectory_id, claimed.event, SYSTEM.email, {}, note)
+        self.service.fire_in_session(session, claimed.trajectory_id, claimed.event, SYSTEM.email, {}, note)
 
 
 def alert_recipients(roles: Sequence[str]) -> Recipients:

@@ -18,7 +18,7 @@ from engine.atw_calendar import default_calendar
 from engine.clock import AMSTERDAM, FrozenClock
 from engine.errors import InvalidInput
 from engine.runtime import org_file
-from engine.runtime.reminders import Schedule, due_steps, parse_steps, steps_of
+from engine.runtime.reminders import Schedule, due_steps, parse_steps, reminders_of, steps_of
 from engine.runtime.service import Service
 from engine.runtime.sweep import Sweep, SweepReport
 from storage.tables import DeadlineRow, DeadlineStep, HistoryEntry, OutboxMessage, Trajectory
@@ -95,6 +95,13 @@ def test_a_short_term_gets_no_reminder_before_it_began() -> None:
     schedule = Schedule(due=date(2026, 4, 7), started_on=date(2026, 4, 2), expires=True,
                         offsets=steps_of(None))
     assert [s.id for s in due_steps(schedule, date(2026, 4, 30))] == ["on-day"]
+
+
+def test_the_call_reminder_is_declared_by_the_flow() -> None:
+    from flows.asked_advice import FLOW
+
+    spec = next(d for d in FLOW.deadlines if d.name == "signup_closes")
+    assert [r.name for r in reminders_of(spec)] == ["call_reminder"]
 
 
 @pytest.mark.parametrize(("steps", "message"), [
@@ -288,7 +295,12 @@ def test_a_simulated_year_sends_every_step_exactly_once(service: Service, clock:
         assert all(s.done_at is not None and s.done_at.astimezone(AMSTERDAM).date() == s.due_on
                    for s in steps)  # sent on the day it was due
         checked += len(steps)
-    assert checked > 100
+    assert checked > 60
+    with Session(sqlite_engine) as session:
+        kinds = {(r.name, s.step) for s in session.exec(select(DeadlineStep)).all()
+                 for r in rows if r.id == s.deadline_id}
+    assert {("advice_due", "overdue-2"), ("signup_closes", "call_reminder"), ("response_due", "overdue-3"),
+            ("follow_up", "before-5wd"), ("follow_up", "on-day")} <= kinds
 
     sent = alerts(sqlite_engine)
     keys = Counter((m.trajectory_id, m.recipient, m.subject) for m in sent)
@@ -338,7 +350,8 @@ def test_after_a_week_down_the_sweep_catches_up_in_due_order(any_engine: Engine,
     assert order == sorted(order)
     assert len(sent) == 2 * 3 + 1 * 2  # liaison and secretariat for the response; secretariat for the call
     assert deadline(any_engine, answering, "response_due").steps_done == ["before-3wd", "on-day", "overdue-1"]
-    assert deadline(any_engine, calling, "signup_closes").steps_done == ["before-3wd", "call_reminder", "on-day"]
+    assert deadline(any_engine, calling, "signup_closes").steps_done == [
+        "before-3wd", "call_reminder", "on-day"]
     assert deadline(any_engine, calling, "signup_closes").status == "expired"
     assert service.show(calling)["state"] == "understaffed"
 

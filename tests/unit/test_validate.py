@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from engine.dsl import Deadline, Flow, State, mail, on, to
+from engine.dsl import Deadline, Flow, Reminder, State, mail, on, to
 from engine.errors import InvalidFlow
 from engine.machine import CompiledFlow
 from flows import TEMPLATE_DIR
@@ -46,6 +46,14 @@ def test_the_real_flow_is_valid() -> None:
 )
 def test_broken_flows_fail_at_build(flow: Flow, message: str) -> None:
     with pytest.raises(InvalidFlow, match=message):
+        CompiledFlow(flow, TEMPLATE_DIR)
+
+
+def test_a_reminder_template_must_exist() -> None:
+    reminder = Reminder("r", "2wd", mail("tiny/absent", to("member")))
+    flow = tiny(State("a", "A", exits=(on("go", by=BY).to("b"),)), State("b", "B", final=True),
+                deadlines=(Deadline("d", "D", ("a",), term="1w", reminders=(reminder,)),))
+    with pytest.raises(InvalidFlow, match=r"tiny/absent\.txt\.j2 is missing"):
         CompiledFlow(flow, TEMPLATE_DIR)
 
 
