@@ -12,10 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## run: set up, create the SQLite database with the demo organisation, run the guided demo
+## run: set up, create the SQLite database with the demo organisation, run the guided demo,
+## then serve the answer pages and run the worker (Ctrl-C stops)
 run: $(STAMP)
 	$(BIN)/advies init --demo
 	$(BIN)/advies demo
+	$(BIN)/advies serve
 
 ## test: set up, start PostgreSQL when installed, run every test (SQLite and PostgreSQL)
 test: $(STAMP)

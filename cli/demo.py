@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,32 @@ def run() -> None:
     walk(guide, svc, view["id"])
     out.rule("[bold green]Klaar")
     out.print(f"Traject {view['id']} is afgesloten. Bekijk het met: advies show {view['id']}")
-    out.print("De e-mails staan in de outbox; 'advies worker --once' bezorgt ze.")
+    open_call(Service(svc.engine, config))
+
+
+def open_call(svc: Service) -> None:
+    """Leave one call open, today, so a person can answer it in a browser."""
+    view = svc.start("asked_advice", "demo", "Armoedebeleid: meedoen voor iedereen", SECRETARIAT,
+                     {"policy_adviser": "beleid@example.org"})
+    svc.fire(view["id"], "call_participants", SECRETARIAT)
+    link = answer_link(svc, view["id"], "bram@example.org")
+    out.rule("[bold]Probeer het zelf")
+    out.print(f"Traject {view['id']} roept nu de deelnemers op. De persoonlijke link van Bram Jansen:")
+    out.print(f"  {link}")
+    out.print("Open die link in je browser terwijl 'advies serve' draait (make run start het nu).")
+    out.print("Alle e-mails staan in de outbox ('advies outbox'); 'advies worker --once' bezorgt ze,")
+    out.print("zonder mailserver als .eml-bestanden in de map mail/.")
+
+
+def answer_link(svc: Service, trajectory_id: int, email: str) -> str:
+    with Session(svc.engine) as session:
+        row = session.exec(select(OutboxMessage).where(
+            OutboxMessage.trajectory_id == trajectory_id, OutboxMessage.recipient == email,
+            OutboxMessage.template == "asked_advice/call")).one()
+    message = message_from_bytes(row.raw, policy=policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    return next(word for word in text.split() if "/antwoord/" in word)
 
 
 def walk(guide: Guide, svc: Service, tid: int) -> None:
