@@ -138,3 +138,15 @@ def test_an_administrator_adds_a_decree_day(env: dict[str, str], tmp_path: Path)
                   "calendar", "due", "2026-03-24", "6w")
     assert missing.returncode == 2
     assert "ADVIES_HOLIDAYS_FILE" in missing.stderr
+
+
+def test_the_demo_walks_to_closed_and_leaves_a_call_open(env: dict[str, str]) -> None:
+    env = {k: v for k, v in env.items() if k != "ADVIES_NOW"}
+    assert run(env, "init", "--demo").returncode == 0
+    demo = run(env, "demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "Afgesloten (closed)" in demo.stdout
+    assert "6 weken na ontvangst op 24-03-2026 = 05-05-2026 (Bevrijdingsdag)" in demo.stdout
+    assert "http://127.0.0.1:8000/antwoord/" in demo.stdout
+    calling = json.loads(run(env, "list", "--state", "calling", "--json").stdout)
+    assert len(calling) == 1
