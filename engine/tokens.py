@@ -33,14 +33,17 @@ USED = TokenRefused("used", "Deze link is al gebruikt. Een link werkt één keer
 
 @dataclass(frozen=True)
 class Claims:
+    """What a link says. It names the person by id: no e-mail address travels in a URL."""
+
     trajectory_id: int
-    email: str
+    person_id: int
     expires_at: datetime
     jti: str
 
 
-def issue(secret: str, trajectory_id: int, email: str, expires_at: datetime) -> str:
-    body = {"t": trajectory_id, "e": email, "x": expires_at.isoformat(), "j": secrets.token_hex(8)}
+def issue(secret: str, trajectory_id: int, person_id: int, expires_at: datetime) -> str:
+    body = {"t": trajectory_id, "p": person_id, "x": expires_at.isoformat(),
+            "j": secrets.token_hex(8)}
     return str(URLSafeSerializer(secret, salt=SALT).dumps(body))
 
 
@@ -48,7 +51,7 @@ def verify(secret: str, token: str, now: datetime) -> Claims:
     """The claims of a genuine, unexpired link; TokenRefused otherwise."""
     try:
         body = URLSafeSerializer(secret, salt=SALT).loads(token)
-        claims = Claims(int(body["t"]), str(body["e"]), datetime.fromisoformat(body["x"]),
+        claims = Claims(int(body["t"]), int(body["p"]), datetime.fromisoformat(body["x"]),
                         str(body["j"]))
     except (BadSignature, KeyError, TypeError, ValueError) as error:
         raise TAMPERED from error

@@ -23,13 +23,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import tokens
 from engine.errors import AdviesError, Conflict, InvalidInput, NotAllowed, NotFound
-from engine.runtime.service import Service
+from engine.runtime.service import Service, link_holder
 from notifications.formatting import long_date
 from storage.tables import Organisation, Person, Trajectory, UsedToken
 
@@ -109,6 +109,7 @@ def refusal_kind(error: AdviesError) -> str:
 @dataclass(frozen=True)
 class Call:
     claims: tokens.Claims
+    email: str
     view: dict[str, Any]
     org_name: str
     group_max: int
@@ -120,7 +121,7 @@ class Call:
 
     @property
     def signed_up(self) -> bool:
-        return self.claims.email in self.signups
+        return self.email in self.signups
 
     @property
     def is_open(self) -> bool:
@@ -141,11 +142,11 @@ def read_call(service: Service, token: str) -> Call:
         if session.get(UsedToken, claims.jti) is not None:
             raise tokens.USED
         org = _organisation(session, claims.trajectory_id)
-        name = session.exec(select(Person.name).where(
-            Person.organisation_id == org.id, Person.email == claims.email)).first()
-        org_name, group_max = org.name, org.group_max
+        email = link_holder(session, claims)
+        person = session.get(Person, claims.person_id)
+        org_name, group_max, name = org.name, org.group_max, person.name if person else ""
     view = service.show(claims.trajectory_id)
-    return Call(claims, view, org_name, group_max, name or "")
+    return Call(claims, email, view, org_name, group_max, name)
 
 
 def open_call(service: Service, token: str) -> Call:
@@ -208,7 +209,7 @@ def record(service: Service, token: str, answer: str, call: Call) -> str:
     if answer == WITHDRAW:
         return "withdrawn"
     signups = list(view["data"].get("signups", []))
-    place = signups.index(call.claims.email) if call.claims.email in signups else 0
+    place = signups.index(call.email) if call.email in signups else 0
     return "reserve" if place >= call.group_max else "signed_up"
 
 

@@ -45,7 +45,7 @@ class Mailer:
     def _row(self, mail: Mail, person: Person, job: MailJob) -> OutboxMessage:
         context = {**job.context, "recipient": {"name": person.name, "email": person.email}}
         if mail.answer_link:
-            context["answer_url"] = self._answer_url(job, person.email)
+            context["answer_url"] = self._answer_url(job, person)
         content = self.renderer.render(mail.template, context)
         message_id = f"<{uuid.uuid4().hex}@{self.domain}>"
         raw = build(
@@ -68,10 +68,11 @@ class Mailer:
             created_at=job.now,
         )
 
-    def _answer_url(self, job: MailJob, email: str) -> str:
+    def _answer_url(self, job: MailJob, person: Person) -> str:
         assert job.trajectory.id is not None
+        assert person.id is not None
         secret = self.settings.secret_key.get_secret_value()
-        token = tokens.issue(secret, job.trajectory.id, email, self._link_expiry(job))
+        token = tokens.issue(secret, job.trajectory.id, person.id, self._link_expiry(job))
         return f"{self.settings.base_url.rstrip('/')}/antwoord/{quote(token)}"
 
     def _link_expiry(self, job: MailJob) -> datetime:

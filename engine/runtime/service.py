@@ -101,7 +101,8 @@ class Service:
         with self._guarded(used=True), transaction(self.engine) as session:
             if session.get(UsedToken, claims.jti) is not None:
                 raise tokens.USED
-            self.fire_in_session(session, claims.trajectory_id, event, claims.email, {}, None)
+            email = link_holder(session, claims)
+            self.fire_in_session(session, claims.trajectory_id, event, email, {}, None)
             session.add(UsedToken(jti=claims.jti, trajectory_id=claims.trajectory_id,
                                   used_at=self.clock.now()))
         return self.show(claims.trajectory_id)
@@ -155,6 +156,15 @@ class Service:
 
     def _guarded(self, used: bool = False) -> _ConflictGuard:
         return _ConflictGuard(used)
+
+
+def link_holder(session: Session, claims: tokens.Claims) -> str:
+    """The e-mail address of the person a link was made for, in the trajectory's organisation."""
+    person = session.get(Person, claims.person_id)
+    trajectory = session.get(Trajectory, claims.trajectory_id)
+    if person is None or trajectory is None or person.organisation_id != trajectory.organisation_id:
+        raise tokens.TAMPERED
+    return person.email
 
 
 class _ConflictGuard:
