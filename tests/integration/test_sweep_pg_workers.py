@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, insert, select, text
 from sqlmodel import Session
 
 from engine.runtime import org_file
-from engine.runtime.sweep import statements
+from engine.runtime.sweep_claims import statements
 from storage.tables import DeadlineRow, DeadlineStep, HistoryEntry, Organisation, OutboxMessage, Trajectory
 from tests.conftest import TEST_SECRET
 
