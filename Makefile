@@ -35,6 +35,10 @@ check: lint typecheck test
 docs: $(STAMP)
 	$(BIN)/advies flows show asked_advice --format md > docs/flows/asked_advice.md
 
+## bench: speed of the engine (events per second on SQLite with synchronous=FULL)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_events.py
+
 serve: $(STAMP)
 	$(BIN)/advies serve
 

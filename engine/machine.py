@@ -55,10 +55,17 @@ class CompiledFlow:
     def __init__(self, flow: Flow, template_dir: Path | None) -> None:
         validate.check(flow, template_dir)
         self.flow = flow
+        self.transitions = flow.transitions()
+        self.events = flow.events()
+        self._exits: dict[tuple[str, str], tuple[Transition, ...]] = {}
+        for t in self.transitions:
+            for source in t.source:
+                key = (source, t.event)
+                self._exits[key] = (*self._exits.get(key, ()), t)
         self.machine = Machine(
             model=None,
             states=[s.name for s in flow.states],
-            transitions=[self._spec(t) for t in flow.transitions()],
+            transitions=[self._spec(t) for t in self.transitions],
             initial=flow.start,
             auto_transitions=False,
             send_event=True,
@@ -79,12 +86,12 @@ class CompiledFlow:
         return self.flow.name
 
     def candidates(self, state: str, event: str) -> tuple[Transition, ...]:
-        return tuple(t for t in self.flow.transitions() if t.event == event and state in t.source)
+        return self._exits.get((state, event), ())
 
     def allowed_events(self, ctx: Context) -> list[str]:
         """The events this actor may fire now (guards included)."""
         names = []
-        for event in self.flow.events():
+        for event in self.events:
             try:
                 self.check_allowed(ctx, event)
             except NotAllowed:

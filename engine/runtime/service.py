@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -88,11 +88,23 @@ class Service:
 
     # --- firing ----------------------------------------------------------------------------
 
+    @overload
     def fire(self, trajectory_id: int, event: str, actor_email: str,
-             raw: dict[str, str] | None = None, note: str | None = None) -> dict[str, Any]:
+             raw: dict[str, str] | None = None, note: str | None = None) -> dict[str, Any]: ...
+
+    @overload
+    def fire(self, trajectory_id: int, event: str, actor_email: str,
+             raw: dict[str, str] | None = None, note: str | None = None, *,
+             report: bool) -> dict[str, Any] | None: ...
+
+    def fire(self, trajectory_id: int, event: str, actor_email: str,
+             raw: dict[str, str] | None = None, note: str | None = None, *,
+             report: bool = True) -> dict[str, Any] | None:
+        """Fire one event in one transaction; returns the trajectory as `show` does (unless
+        `report` is False, for callers that do not need it)."""
         with self._guarded(), transaction(self.engine) as session:
             self.fire_in_session(session, trajectory_id, event, actor_email, raw or {}, note)
-        return self.show(trajectory_id)
+        return self.show(trajectory_id) if report else None
 
     def answer(self, token: str, event: str) -> dict[str, Any]:
         """A member answers a call through their personal link (sign_up / withdraw_signup)."""
@@ -113,7 +125,7 @@ class Service:
         loaded = self._load(session, trajectory_id, lock=True)
         now, today = self.clock.now(), local_today(self.clock)  # the moment the row is ours
         compiled = self.flow(loaded.row.flow)
-        if event not in compiled.flow.events():
+        if event not in compiled.events:
             raise InvalidInput(f"Onbekende gebeurtenis '{event}' voor {compiled.flow.title}.")
         who = directory.actor(loaded.people, actor_email, loaded.row.data)
         ctx = self._context(loaded.row.state, dict(loaded.row.data), {}, who, loaded.org,
