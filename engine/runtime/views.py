@@ -46,6 +46,8 @@ def allowed_events(row: Trajectory, compiled: CompiledFlow) -> list[str]:
     names = compiled.machine.get_triggers(row.state)
     if row.data.get("suspended_on"):
         names = [n for n in names if n in WHILE_SUSPENDED]
+    else:
+        names = [n for n in names if n != "resume"]  # only a suspended trajectory resumes
     return list(dict.fromkeys(names))
 
 

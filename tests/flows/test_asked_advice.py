@@ -42,6 +42,7 @@ def test_request_mails_receipt_and_starts_advice_term(service: Service, sqlite_e
     )
     assert mails_to(sqlite_engine, "asked_advice/receipt") == [ADVISER]
     assert view["allowed_events"][:2] == ["call_participants", "decline"]
+    assert "resume" not in view["allowed_events"]  # nothing to resume until suspended
 
 
 def test_explicit_advice_date_from_the_request(service: Service) -> None:
