@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -17,6 +18,7 @@ import uvicorn
 from sqlalchemy import text
 
 from cli.context import err, out, reports, service
+from engine.errors import AdviesError
 from engine.runtime.service import Service
 from engine.runtime.settings import Settings
 from web.app import RedactLinks, create_app
@@ -31,6 +33,7 @@ def serve(host: Annotated[str, typer.Option("--host", help="Adres om op te luist
     """Start de webpagina's achter de persoonlijke links, met het achtergrondwerk erbij."""
     found = service()
     _check_database(found)
+    _check_port(host, port)
     if found.settings.uses_dev_secret:
         err.print("Let op: ADVIES_SECRET_KEY is niet ingesteld. Gebruik dit alleen om te proberen.")
     worker = _start_worker(found.settings)
@@ -40,6 +43,17 @@ def serve(host: Annotated[str, typer.Option("--host", help="Adres om op te luist
         if worker is not None:
             worker.shutdown()
     out.print("Adviestraject is gestopt.")
+
+
+def _check_port(host: str, port: int) -> None:
+    """A clear Dutch message when the address is taken, before anything starts."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise AdviesError(f"Poort {port} op {host} is al in gebruik. "
+                              "Draait Adviestraject al? Kies anders een andere poort met --port.") from error
 
 
 def _check_database(found: Service) -> None:

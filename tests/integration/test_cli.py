@@ -150,3 +150,16 @@ def test_the_demo_walks_to_closed_and_leaves_a_call_open(env: dict[str, str]) ->
     assert "http://127.0.0.1:8000/antwoord/" in demo.stdout
     calling = json.loads(run(env, "list", "--state", "calling", "--json").stdout)
     assert len(calling) == 1
+
+
+def test_serve_on_a_taken_port_says_so(env: dict[str, str]) -> None:
+    import socket
+
+    run(env, "init")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(env, "serve", "--port", str(port))
+    assert result.returncode == 1
+    assert "al in gebruik" in result.stderr
