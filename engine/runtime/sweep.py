@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -75,6 +75,8 @@ from storage.tables import (
 )
 
 log = logging.getLogger("advies.sweep")
+
+Claimed = TypeVar("Claimed", ClaimedStep, ClaimedExpiry)
 
 TEMPLATES: dict[StepKind, str] = {
     "before": "deadline_reminder",
@@ -173,22 +175,36 @@ class Sweep:
     # --- 4. steps ------------------------------------------------------------------------------
 
     def _send_steps(self, now: datetime, today: date, report: SweepReport) -> None:
+        def handle(session: Session, claimed: ClaimedStep) -> None:
+            report.mails += self._send_step(session, claimed, now, today)
+            report.steps += 1
+
+        self._drain(lambda session, skip: self._claim_step(session, now, today, skip),
+                    handle, lambda claimed: claimed.id, self._log_step_failure, report)
+
+    def _drain(self, claim: Callable[[Session, set[int]], Claimed | None],
+               handle: Callable[[Session, Claimed], None], key: Callable[[Claimed], int],
+               failed: Callable[[Claimed, Exception], None], report: SweepReport) -> None:
+        """Claim and handle one item per transaction until none is left (or we must stop).
+
+        An item that fails is rolled back, logged and skipped for the rest of this pass: one
+        broken trajectory never stops the sweep.
+        """
         skip: set[int] = set()
         while not self.stop.is_set():
             with Session(self.engine, expire_on_commit=False) as session:
-                claimed = self._claim_step(session, now, today, skip)
+                claimed = claim(session, skip)
                 if claimed is None:
                     session.commit()
                     return
                 try:
-                    report.mails += self._send_step(session, claimed, now, today)
+                    handle(session, claimed)
                     session.commit()
-                    report.steps += 1
                 except Exception as error:  # one broken trajectory never stops the sweep
                     session.rollback()
-                    skip.add(claimed.id)
+                    skip.add(key(claimed))
                     report.failed += 1
-                    self._log_step_failure(claimed, error)
+                    failed(claimed, error)
 
     def _claim_step(self, session: Session, now: datetime, today: date,
                     skip: set[int]) -> ClaimedStep | None:
@@ -268,25 +284,12 @@ class Sweep:
     # --- 5. expiry -----------------------------------------------------------------------------
 
     def _fire_expiries(self, today: date, report: SweepReport) -> None:
-        skip: set[int] = set()
-        while not self.stop.is_set():
-            with Session(self.engine, expire_on_commit=False) as session:
-                claimed = self._claim_expiry(session, today, skip)
-                if claimed is None:
-                    session.commit()
-                    return
-                try:
-                    self._expire(session, claimed)
-                    session.commit()
-                    report.expired += 1
-                except Exception as error:  # one broken trajectory never stops the sweep
-                    session.rollback()
-                    skip.add(claimed.deadline_id)
-                    report.failed += 1
-                    log.error("Traject %s: gebeurtenis %s bij het verlopen van termijn %s "
-                              "overgeslagen (%s); volgende ronde opnieuw.", claimed.trajectory_id,
-                              claimed.event, claimed.deadline_id, type(error).__name__)
-                    log.debug("Oorzaak", exc_info=error)
+        def handle(session: Session, claimed: ClaimedExpiry) -> None:
+            self._expire(session, claimed)
+            report.expired += 1
+
+        self._drain(lambda session, skip: self._claim_expiry(session, today, skip),
+                    handle, lambda claimed: claimed.deadline_id, _log_expiry_failure, report)
 
     def _claim_expiry(self, session: Session, today: date, skip: set[int]) -> ClaimedExpiry | None:
         found = session.execute(self.sql.claim_expiry, {"today": today, "skip": sorted(skip)}).first()
@@ -297,6 +300,13 @@ class Sweep:
     def _expire(self, session: Session, claimed: ClaimedExpiry) -> None:
         note = f"De {claimed.label} liep af op {format_date(claimed.due)}."
         self.service.fire_in_session(session, claimed.trajectory_id, claimed.event, SYSTEM.email, {}, note)
+
+
+def _log_expiry_failure(claimed: ClaimedExpiry, error: Exception) -> None:
+    log.error("Traject %s: gebeurtenis %s bij het verlopen van termijn %s overgeslagen (%s); "
+              "volgende ronde opnieuw.", claimed.trajectory_id, claimed.event,
+              claimed.deadline_id, type(error).__name__)
+    log.debug("Oorzaak", exc_info=error)
 
 
 def alert_recipients(roles: Sequence[str]) -> Recipients:
