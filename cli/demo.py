@@ -17,7 +17,7 @@ from engine.runtime import org_file
 from engine.runtime.service import Service
 from storage import migrate
 from storage.db import make_engine_without_pool
-from storage.tables import Organisation, OutboxMessage
+from storage.tables import ACTIVE_DEADLINE, Organisation, OutboxMessage
 
 SECRETARIAT = "secretariaat@example.org"
 LIAISON = "verbinding@example.org"
@@ -46,7 +46,7 @@ class Guide:
         out.print(f"Stap nu: [bold]{escape(view['state_label'])}[/] ({view['state']})")
         self._mails(view["id"])
         for d in view["deadlines"]:
-            if d["status"] in ("running", "suspended", "overdue"):
+            if d["status"] in ACTIVE_DEADLINE:
                 out.print(f"Termijn [bold]{d['label']}[/] ({d['name']}): {d['due']} — "
                           f"{escape(d['explanation'])}")
         return view

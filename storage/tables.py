@@ -83,6 +83,10 @@ class HistoryEntry(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
 
 
+#: Deadline statuses that still count: the term has not been met or cancelled.
+ACTIVE_DEADLINE = ("running", "suspended", "overdue")
+
+
 class DeadlineRow(SQLModel, table=True):
     __tablename__ = "deadline"
     __table_args__ = (Index("ix_deadline_status_due", "status", "due"),)

@@ -31,11 +31,10 @@ from engine import tokens
 from engine.errors import AdviesError, Conflict, InvalidInput, NotAllowed, NotFound
 from engine.runtime.service import Service, link_holder
 from notifications.formatting import long_date
-from storage.tables import Organisation, Person, Trajectory, UsedToken
+from storage.tables import ACTIVE_DEADLINE, Organisation, Person, Trajectory, UsedToken
 
 TEMPLATES = Path(__file__).parent / "templates"
 SIGN_UP, WITHDRAW = "sign_up", "withdraw_signup"
-ACTIVE = ("running", "suspended", "overdue")
 CONTACT = "Neem contact op met het secretariaat van je adviesraad."
 
 BASE_HEADERS = {
@@ -130,7 +129,7 @@ class Call:
     @property
     def closes(self) -> str | None:
         found = [d for d in self.view["deadlines"]
-                 if d["name"] == "signup_closes" and d["status"] in ACTIVE]
+                 if d["name"] == "signup_closes" and d["status"] in ACTIVE_DEADLINE]
         return long_date(found[-1]["due"]) if found else None
 
 

@@ -24,11 +24,11 @@ from engine.machine import CompiledFlow
 from engine.runtime import directory, views
 from engine.runtime.mailer import Mailer
 from engine.runtime.settings import Settings
-from engine.runtime.writer import ACTIVE, Writer, active_deadlines
+from engine.runtime.writer import Writer, active_deadlines
 from flows import TEMPLATE_DIR, all_flows
 from notifications.render import Renderer
 from storage.db import is_postgres, transaction
-from storage.tables import DeadlineRow, Organisation, Person, Trajectory, UsedToken
+from storage.tables import ACTIVE_DEADLINE, DeadlineRow, Organisation, Person, Trajectory, UsedToken
 
 CONFLICT = "Iemand anders heeft dit traject net gewijzigd. Laad het opnieuw en probeer het nog eens."
 
@@ -239,7 +239,7 @@ class Reports:
 
     @staticmethod
     def _next_due(session: Session, today: date) -> dict[int, DeadlineRow]:
-        rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE))
+        rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE_DEADLINE))
                             .order_by(col(DeadlineRow.due).desc())).all()
         return {d.trajectory_id: d for d in rows}
 
@@ -247,7 +247,7 @@ class Reports:
         """Every running, suspended or overdue deadline, soonest first."""
         today = local_today(self.service.clock)
         with Session(self.service.engine) as session:
-            rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE))
+            rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE_DEADLINE))
                                 .order_by(col(DeadlineRow.due), col(DeadlineRow.id))).all()
             titles = {t.id: t.title for t in session.exec(select(Trajectory))}
             return [{**views.deadline(d, today), "title": titles.get(d.trajectory_id, "")}

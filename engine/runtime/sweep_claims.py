@@ -20,10 +20,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from storage.tables import DeadlineRow, DeadlineStep, Organisation, Trajectory
+from storage.tables import ACTIVE_DEADLINE, DeadlineRow, DeadlineStep, Organisation, Trajectory
 
 RUNNING, OVERDUE, EXPIRED = "running", "overdue", "expired"
-ACTIVE = ("running", "suspended", "overdue")
 SWEPT = (RUNNING, OVERDUE)  # a suspended deadline sends nothing
 PENDING, DONE, DROPPED = "pending", "done", "dropped"
 STEP_KEY = ("deadline_id", "step", "for_due")
@@ -83,7 +82,7 @@ class Statements:
     def _drop_stale(self) -> Any:
         s, d = steps_table, deadlines_table
         gone = exists().where(d.c.id == s.c.deadline_id,
-                              or_(d.c.status.not_in(ACTIVE), d.c.due != s.c.for_due))
+                              or_(d.c.status.not_in(ACTIVE_DEADLINE), d.c.due != s.c.for_due))
         stale = self._locked(sa_select(s.c.id).where(s.c.status == PENDING, gone))
         return (update(s).where(s.c.id.in_(stale), s.c.status == PENDING)
                 .values(status=DROPPED).returning(s.c.id))

@@ -11,13 +11,11 @@ from engine import effects
 from engine.dsl import Actor
 from engine.runtime import directory
 from engine.runtime.mailer import Mailer, MailJob
-from storage.tables import DeadlineRow, HistoryEntry, Organisation, Person, Trajectory
-
-ACTIVE = ("running", "suspended", "overdue")
+from storage.tables import ACTIVE_DEADLINE, DeadlineRow, HistoryEntry, Organisation, Person, Trajectory
 
 
 def active_deadlines(rows: list[DeadlineRow]) -> dict[str, DeadlineRow]:
-    return {d.name: d for d in rows if d.status in ACTIVE}
+    return {d.name: d for d in rows if d.status in ACTIVE_DEADLINE}
 
 
 class Writer:
