@@ -15,9 +15,9 @@ from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from app.service import Service
 from engine.errors import AdviesError, InvalidInput
-from engine.runtime.service import Service
-from engine.runtime.settings import Settings
+from settings import Settings
 from storage.db import make_engine_without_pool
 
 out = Console(highlight=False, soft_wrap=True)

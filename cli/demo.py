@@ -11,10 +11,10 @@ from typing import Any
 from rich.markup import escape
 from sqlmodel import Session, select
 
+from app import org_file
+from app.service import Service
 from cli.context import out, settings
 from engine.clock import AMSTERDAM, FrozenClock
-from engine.runtime import org_file
-from engine.runtime.service import Service
 from storage import migrate
 from storage.db import make_engine_without_pool
 from storage.tables import ACTIVE_DEADLINE, Organisation, OutboxMessage

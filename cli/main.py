@@ -12,12 +12,12 @@ from typing import Annotated
 
 import typer
 
+from app import org_file
+from app.service import Reports
 from cli import calendar_cmd, demo, outbox_cmd, present, serve_cmd, worker_cmd
 from cli.context import database, out, parse_sets, print_json, reports, service
 from engine import render
 from engine.errors import InvalidInput
-from engine.runtime import org_file
-from engine.runtime.service import Reports
 from flows import all_flows
 from storage import migrate
 

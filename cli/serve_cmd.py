@@ -17,10 +17,10 @@ import typer
 import uvicorn
 from sqlalchemy import text
 
+from app.service import Service
 from cli.context import err, out, reports, service
 from engine.errors import AdviesError
-from engine.runtime.service import Service
-from engine.runtime.settings import Settings
+from settings import Settings
 from web.app import RedactLinks, create_app
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from engine.runtime.settings import Settings
 from notifications import outbox
 from notifications.delivery import deliver_due, sender_from_settings
+from settings import Settings
 from storage.db import make_engine_without_pool, transaction
 
 log = logging.getLogger("notifications.deliver_main")

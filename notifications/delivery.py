@@ -24,7 +24,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from engine.clock import AMSTERDAM, Clock
-from engine.runtime.settings import Settings
 from notifications import outbox
 from notifications.message import Party, build
 from notifications.outbox import Claimed
@@ -38,6 +37,7 @@ from notifications.senders import (
     SmtpSender,
 )
 from notifications.smtp_url import parse_smtp_url
+from settings import Settings
 from storage.db import transaction
 from storage.tables import Organisation, OutboxMessage, Person, Trajectory
 

@@ -14,10 +14,10 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from app import org_file
+from app.service import Service
 from engine.clock import AMSTERDAM, FrozenClock
-from engine.runtime import org_file
-from engine.runtime.service import Service
-from engine.runtime.settings import Settings
+from settings import Settings
 from storage import migrate
 from storage.db import make_engine
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.service import Service
 from engine.clock import FrozenClock
-from engine.runtime.service import Service
 from storage.tables import OutboxMessage
 
 SECRETARIAT = "secretariaat@example.org"

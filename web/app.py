@@ -27,9 +27,9 @@ from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.service import Service, link_holder
 from engine import tokens
 from engine.errors import AdviesError, Conflict, InvalidInput, NotAllowed, NotFound
-from engine.runtime.service import Service, link_holder
 from notifications.formatting import long_date
 from storage.tables import ACTIVE_DEADLINE, Organisation, Person, Trajectory, UsedToken
 

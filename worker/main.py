@@ -3,7 +3,7 @@
 The scheduler keeps its jobs in memory (no job per deadline; deadlines are rows) and runs
 three jobs, each with `coalesce=True, max_instances=1, misfire_grace_time=None`:
 
-- `sweep`, every minute: the deadline sweep (engine.runtime.sweep), then the weekly digest
+- `sweep`, every minute: the deadline sweep (app.sweep), then the weekly digest
   if it is due and not sent yet (a worker that was down on Monday 08:00 catches up);
 - `delivery`, every 15 seconds: `notifications.delivery.deliver_once`;
 - `digest`, Mondays 08:00 Europe/Amsterdam (CronTrigger, through both DST changes).
@@ -31,11 +31,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
+from app import digest
+from app.service import Service
+from app.sweep import Sweep, SweepReport
 from engine.clock import AMSTERDAM, Clock
-from engine.runtime import digest
-from engine.runtime.service import Service
-from engine.runtime.settings import Settings
-from engine.runtime.sweep import Sweep, SweepReport
+from settings import Settings
 from storage.db import make_engine
 
 log = logging.getLogger("advies.worker")

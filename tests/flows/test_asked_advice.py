@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
+from app.service import Service
 from engine.clock import FrozenClock
 from engine.errors import NotAllowed
-from engine.runtime.service import Service
 from tests.helpers import (
     ADVISER,
     LIAISON,

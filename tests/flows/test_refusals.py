@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from app.service import Service
 from engine.errors import InvalidInput, NotAllowed, NotFound
-from engine.runtime.service import Service
 from tests.helpers import ADVISER, SECRETARIAT, member, outbox, start
 
 

@@ -11,9 +11,9 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import Engine
 
+from app.service import Service
 from engine import tokens
 from engine.clock import FrozenClock
-from engine.runtime.service import Service
 from tests.helpers import SECRETARIAT, member, outbox, start
 
 

@@ -8,10 +8,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Engine
 
+from app.service import Service
 from engine.clock import FrozenClock
 from engine.errors import Conflict
-from engine.runtime.service import Service
-from engine.runtime.settings import Settings
+from settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import SECRETARIAT, member, outbox, start
 

@@ -25,13 +25,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine
 
+from app.service import Service
 from engine.clock import FrozenClock
-from engine.runtime.service import Service
-from engine.runtime.settings import Settings
 from notifications import outbox
 from notifications.delivery import DeliveryReport, deliver_all_due, deliver_once
 from notifications.senders import FileSender, MemorySender, Sender, SmtpSender, TemporaryFailure, eml_name
 from notifications.smtp_url import parse_smtp_url
+from settings import Settings
 from storage.tables import OutboxMessage
 from tests.helpers import ADVISER, SECRETARIAT, start
 from tests.helpers import outbox as outbox_rows

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
+from app import digest, org_file
+from app.service import Service
 from engine.clock import AMSTERDAM, FrozenClock
-from engine.runtime import digest, org_file
-from engine.runtime.service import Service
-from engine.runtime.settings import Settings
+from settings import Settings
 from storage.tables import DeadlineRow, DigestSent, OutboxMessage
 from tests.conftest import DEMO_ORG, make_settings
 from tests.helpers import LIAISON, SECRETARIAT, outbox, start, to_awaiting_response

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
+from app.service import Service
 from cli import outbox_cmd
 from engine.clock import FrozenClock
-from engine.runtime.service import Service
 from notifications.delivery import deliver_all_due
 from notifications.senders import MemorySender, PermanentFailure
 from tests.helpers import ADVISER, SECRETARIAT, outbox, start

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
+from app import org_file
+from app.service import Service
+from app.sweep import Sweep, SweepReport
 from engine.atw_calendar import default_calendar
 from engine.clock import AMSTERDAM, FrozenClock
 from engine.errors import InvalidInput
-from engine.runtime import org_file
-from engine.runtime.reminders import Schedule, due_steps, parse_steps, reminders_of, steps_of
-from engine.runtime.service import Service
-from engine.runtime.sweep import Sweep, SweepReport
+from engine.reminders import Schedule, due_steps, parse_steps, reminders_of, steps_of
 from storage.tables import DeadlineRow, DeadlineStep, HistoryEntry, OutboxMessage, Trajectory
 from tests.conftest import DEMO_ORG, make_settings
 from tests.helpers import LIAISON, MEMBERS, SECRETARIAT, member, outbox, start, to_awaiting_response

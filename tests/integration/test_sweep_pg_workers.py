@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text
 from sqlmodel import Session
 
-from engine.runtime import org_file
-from engine.runtime.sweep_claims import statements
+from app import org_file
+from app.sweep_claims import statements
 from storage.tables import DeadlineRow, DeadlineStep, HistoryEntry, Organisation, OutboxMessage, Trajectory
 from tests.conftest import TEST_SECRET
 
@@ -49,7 +49,7 @@ roles = ["secretariat"]
 DRIVER = """
 import json, sys, time
 from pathlib import Path
-from engine.runtime.settings import Settings
+from settings import Settings
 from worker.main import Worker
 
 worker = Worker(Settings())

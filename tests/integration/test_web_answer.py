@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from app.service import Service
 from engine.clock import AMSTERDAM, FrozenClock
-from engine.runtime.service import Service
 from storage.tables import UsedToken
 from tests.helpers import ADVISER, MEMBERS, SECRETARIAT, member, outbox
 from web.app import RedactLinks, create_app

@@ -19,10 +19,10 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from app import org_file
 from cli.worker_cmd import worker as worker_command
 from engine.clock import parse_instant
-from engine.runtime import org_file
-from engine.runtime.settings import Settings
+from settings import Settings
 from storage import migrate
 from storage.db import make_engine
 from storage.tables import DeadlineRow, HistoryEntry
@@ -111,7 +111,7 @@ def test_sigterm_finishes_the_item_in_hand_and_stops_cleanly(tmp_path: Path) -> 
         bulk_calling(engine, total, date(2026, 4, 7), org_slug="bulk")
         log = (tmp_path / "worker.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-c", "from engine.runtime.settings import Settings\n"
+            [sys.executable, "-c", "from settings import Settings\n"
              "from worker.main import run\nrun(Settings(), once=False)"],
             cwd=ROOT, env=worker_env(url, tmp_path, NOW), stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 
-from engine.runtime.service import Service
+from app.service import Service
 from flows import TEMPLATE_DIR
 from notifications.message import HeaderInjection, Party, build
 from notifications.render import Rendered, Renderer

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app import org_file
 from engine.errors import InvalidInput
-from engine.runtime import org_file
 from storage.tables import Organisation, Person
 
 GOOD = """\

@@ -21,9 +21,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from app import directory
+from app.service import Service
 from engine.clock import AMSTERDAM, local_today
-from engine.runtime import directory
-from engine.runtime.service import Service
 from notifications.message import Party, build
 from storage.db import transaction
 from storage.tables import DeadlineRow, DigestSent, Organisation, OutboxMessage, Person, Trajectory

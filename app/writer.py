@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app import directory
+from app.mailer import Mailer, MailJob
 from engine import effects
 from engine.dsl import Actor
-from engine.runtime import directory
-from engine.runtime.mailer import Mailer, MailJob
 from storage.tables import ACTIVE_DEADLINE, DeadlineRow, HistoryEntry, Organisation, Person, Trajectory
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from engine import inputs
 from engine.dsl import KNOWN_ROLES
 from engine.errors import InvalidInput
-from engine.runtime.reminders import StepsError, parse_steps
+from engine.reminders import StepsError, parse_steps
 from engine.terms import TermError, parse_recess, parse_term
 from storage.db import transaction
 from storage.tables import Organisation, Person

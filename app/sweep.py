@@ -36,13 +36,24 @@ from typing import Any, TypeVar
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import directory
+from app.mailer import MailJob
+from app.service import Service
+from app.sweep_claims import (
+    PENDING,
+    STEP_KEY,
+    ClaimedExpiry,
+    ClaimedStep,
+    insert_ignoring,
+    statements,
+    steps_table,
+)
+from app.writer import mail_context
 from engine.atw_calendar import default_calendar
 from engine.clock import local_today
 from engine.dsl import KNOWN_ROLES, SYSTEM, Deadline, Mail, Recipients, Reminder
 from engine.machine import CompiledFlow
-from engine.runtime import directory
-from engine.runtime.mailer import MailJob
-from engine.runtime.reminders import (
+from engine.reminders import (
     LOOKAHEAD,
     Offset,
     Schedule,
@@ -53,17 +64,6 @@ from engine.runtime.reminders import (
     reminders_of,
     steps_of,
 )
-from engine.runtime.service import Service
-from engine.runtime.sweep_claims import (
-    PENDING,
-    STEP_KEY,
-    ClaimedExpiry,
-    ClaimedStep,
-    insert_ignoring,
-    statements,
-    steps_table,
-)
-from engine.runtime.writer import mail_context
 from engine.terms import format_date
 from storage.db import is_postgres, transaction
 from storage.tables import (

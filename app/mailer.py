@@ -9,13 +9,13 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from app import invitation
 from engine import tokens
 from engine.clock import AMSTERDAM
 from engine.dsl import Mail
-from engine.runtime import invitation
-from engine.runtime.settings import Settings
 from notifications.message import Attachment, Party, build
 from notifications.render import Renderer
+from settings import Settings
 from storage.tables import DeadlineRow, OutboxMessage, Person, Trajectory
 
 LINK_FALLBACK = timedelta(days=14)

@@ -16,17 +16,17 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
+from app import directory, views
+from app.mailer import Mailer
+from app.writer import Writer, active_deadlines
 from engine import inputs, tokens
 from engine.clock import Clock, local_today
 from engine.dsl import Actor, Context, DeadlineView
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.machine import CompiledFlow
-from engine.runtime import directory, views
-from engine.runtime.mailer import Mailer
-from engine.runtime.settings import Settings
-from engine.runtime.writer import Writer, active_deadlines
 from flows import TEMPLATE_DIR, all_flows
 from notifications.render import Renderer
+from settings import Settings
 from storage.db import is_postgres, transaction
 from storage.tables import ACTIVE_DEADLINE, DeadlineRow, Organisation, Person, Trajectory, UsedToken
 
