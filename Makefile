@@ -32,8 +32,10 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+## docs: docs/flows/<flow>.md for every flow, generated from its definition
 docs: $(STAMP)
-	$(BIN)/advies flows show asked_advice --format md > docs/flows/asked_advice.md
+	for flow in $$($(BIN)/python -c "from flows import all_flows; print(*all_flows())"); do \
+	  $(BIN)/advies flows show $$flow --format md > docs/flows/$$flow.md; done
 
 ## bench: speed of the engine (events per second on SQLite with synchronous=FULL)
 bench: $(STAMP)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from engine.dsl import SYSTEM, Actor, OrgSettings, Recipients
+from engine.dsl import SYSTEM, Actor, OrgGroup, OrgSettings, Recipients, Words
 from engine.errors import NotFound
 from storage.tables import Organisation, Person
 
@@ -19,14 +19,30 @@ def organisation(session: Session, slug: str) -> Organisation:
     return found
 
 
+#: The flows' terms beyond the three of every organisation, with their defaults (DESIGN.md §3).
+EXTRA_TERMS = {"appointment_term": "3w", "report_term": "4w", "alderman_meeting_term": "6w"}
+
+
 def settings_of(org: Organisation) -> OrgSettings:
     terms = {
+        **EXTRA_TERMS,
+        **(org.terms or {}),
         "advice_term": org.advice_term,
         "response_term": org.response_term,
         "signup_window": org.signup_window,
     }
     recess = (org.recess_start, org.recess_end) if org.recess_start and org.recess_end else None
-    return OrgSettings(org.slug, org.name, terms, org.group_min, org.group_max, recess)
+    return OrgSettings(org.slug, org.name, terms, org.group_min, org.group_max, recess,
+                       words_of(org), groups_of(org), tuple(org.flows) if org.flows else None)
+
+
+def words_of(org: Organisation) -> Words:
+    return Words(**(org.words or {}))
+
+
+def groups_of(org: Organisation) -> dict[str, OrgGroup]:
+    return {g["name"]: OrgGroup(g["name"], tuple(g["members"]), g.get("chair"))
+            for g in org.groups or []}
 
 
 def people(session: Session, org_id: int) -> dict[str, Person]:
@@ -34,8 +50,10 @@ def people(session: Session, org_id: int) -> dict[str, Person]:
     return {p.email: p for p in rows}
 
 
-def actor(directory: dict[str, Person], email: str, data: dict[str, Any]) -> Actor:
-    """The person firing an event, with their roles in the organisation and the trajectory."""
+def actor(directory: dict[str, Person], email: str, data: dict[str, Any],
+          chairs: frozenset[str] = frozenset()) -> Actor:
+    """The person firing an event, with their roles in the organisation and the trajectory
+    (contact person) and as the chair of one of the organisation's groups (`chairs`)."""
     if email == SYSTEM.email:
         return SYSTEM
     person = directory.get(email.strip().lower())
@@ -44,6 +62,8 @@ def actor(directory: dict[str, Person], email: str, data: dict[str, Any]) -> Act
     roles = set(person.roles)
     if data.get("contact_person") == person.email:
         roles.add("contact_person")
+    if person.email in chairs:
+        roles.add("group_chair")
     return Actor(person.email, person.name, frozenset(roles))
 
 
@@ -62,3 +82,7 @@ def recipients(
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def chairs_of(org: Organisation) -> frozenset[str]:
+    return frozenset(g.chair for g in groups_of(org).values() if g.chair)

@@ -15,20 +15,25 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.directory import EXTRA_TERMS
 from engine import inputs
-from engine.dsl import KNOWN_ROLES
+from engine.dsl import KNOWN_ROLES, Words
 from engine.errors import InvalidInput
 from engine.reminders import StepsError, parse_steps
 from engine.terms import TermError, parse_recess, parse_term
 from storage.db import transaction
 from storage.tables import Organisation, Person
 
-ORG_KEYS = {"slug", "name", "advice_term", "response_term", "signup_window", "group_min",
-            "group_max", "recess", "reminders", "person"}
-PERSON_KEYS = {"name", "email", "roles"}
+#: Terms kept in columns of their own; the flows' other terms live in `Organisation.terms`.
 TERM_KEYS = ("advice_term", "response_term", "signup_window")
+EXTRA_TERM_KEYS = tuple(EXTRA_TERMS)
+ORG_KEYS = {"slug", "name", *TERM_KEYS, *EXTRA_TERM_KEYS, "group_min", "group_max", "recess",
+            "reminders", "person", "flows", "words", "group"}
+PERSON_KEYS = {"name", "email", "roles"}
+WORD_KEYS = set(Words.__dataclass_fields__)
+GROUP_KEYS = {"name", "members", "chair"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-HEADER = re.compile(r"^\s*\[\[\s*(organisation(?:\.person)?)\s*\]\]")
+HEADER = re.compile(r"^\s*\[\[?\s*(organisation(?:\.person|\.group|\.words)?)\s*\]\]?")
 KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=")
 
 
@@ -77,29 +82,104 @@ def parse(text: str) -> list[dict[str, Any]]:
     if set(doc) - {"organisation"} or not doc.get("organisation"):
         raise InvalidInput("Het bestand moet een of meer [[organisation]]-blokken hebben, en verder niets.")
     lines = Lines.scan(text)
-    person_index = 0
+    firsts = {"person": 0, "group": 0}
     orgs = []
     for index, raw in enumerate(doc["organisation"]):
-        orgs.append(_org(raw, Problem(lines, "organisation", index), lines, person_index))
-        person_index += len(raw.get("person", []))
+        orgs.append(_org(raw, Problem(lines, "organisation", index), lines, dict(firsts)))
+        for kind in firsts:
+            firsts[kind] += len(raw.get(kind, [])) if isinstance(raw.get(kind), list) else 0
     _no_double_slugs(orgs, lines)
     return orgs
 
 
-def _org(raw: dict[str, Any], where: Problem, lines: Lines, first_person: int) -> dict[str, Any]:
+def _org(raw: dict[str, Any], where: Problem, lines: Lines, firsts: dict[str, int]) -> dict[str, Any]:
     _known_keys(raw, ORG_KEYS, where)
     org: dict[str, Any] = {"slug": _slug(raw, where), "name": _line(raw, "name", where)}
     for key in TERM_KEYS:
         if key in raw:
             org[key] = _term(raw[key], key, where)
+    org["terms"] = {k: _term(raw[k], k, where) for k in EXTRA_TERM_KEYS if k in raw}
+    org["flows"] = _flows(raw, where)
+    org["words"] = _words(raw, Problem(lines, "organisation.words", where.index))
     org.update(_group_sizes(raw, where))
     org["recess"] = _recess(raw, where)
     org["reminders"] = _reminders(raw, where)
+    first_person = firsts["person"]
     people = raw.get("person", [])
     org["people"] = [_person(p, Problem(lines, "organisation.person", first_person + i))
                      for i, p in enumerate(people)]
     _no_double_emails(org["people"], Problem(lines, "organisation.person", first_person))
+    emails = {p["email"] for p in org["people"]}
+    groups = raw.get("group", [])
+    if not isinstance(groups, list):
+        raise where.fail("schrijf groepen als [[organisation.group]]-blokken.", "group")
+    org["groups"] = [_group(g, emails, Problem(lines, "organisation.group", firsts["group"] + i))
+                     for i, g in enumerate(groups)]
+    _no_double_groups(org["groups"], Problem(lines, "organisation.group", firsts["group"]))
     return org
+
+
+def _flows(raw: dict[str, Any], where: Problem) -> list[str] | None:
+    """The flows this organisation may start (absent: all of them)."""
+    from flows import all_flows
+
+    value = raw.get("flows")
+    if value is None:
+        return None
+    known = list(all_flows())
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise where.fail(f"'flows' moet een lijst met stromen zijn, uit: {', '.join(known)}.", "flows")
+    unknown = [v for v in value if v not in known]
+    if unknown:
+        raise where.fail(f"onbekende stroom '{unknown[0]}'. Stromen: {', '.join(known)}.", "flows")
+    return list(dict.fromkeys(value))
+
+
+def _words(raw: dict[str, Any], where: Problem) -> dict[str, str]:
+    """The organisation's own words: council, member, members, group, secretariat."""
+    value = raw.get("words", {})
+    if not isinstance(value, dict):
+        raise where.fail("schrijf de woorden als [organisation.words] met council, member en group.")
+    _known_keys(value, WORD_KEYS, where)
+    words = {key: _line(value, key, where) for key in value}
+    if "member" in words and "members" not in words:
+        words["members"] = plural(words["member"])
+    return words
+
+
+def plural(word: str) -> str:
+    """A Dutch plural good enough for the words councils use: lid → leden, deelnemer → deelnemers."""
+    irregular = {"lid": "leden"}
+    if word.lower() in irregular:
+        return irregular[word.lower()]
+    return f"{word}s" if word.endswith(("er", "el", "em", "en", "je", "e")) else f"{word}en"
+
+
+def _group(raw: Any, emails: set[str], where: Problem) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise where.fail("een groep moet een [[organisation.group]]-blok zijn.")
+    _known_keys(raw, GROUP_KEYS, where)
+    name = _line(raw, "name", where)
+    members = raw.get("members")
+    if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+        raise where.fail("'members' moet een lijst met minstens één e-mailadres zijn.", "members")
+    cleaned = list(dict.fromkeys(m.strip().lower() for m in members))
+    strangers = [m for m in cleaned if m not in emails]
+    if strangers:
+        raise where.fail(f"{strangers[0]} staat niet bij de personen van deze organisatie.", "members")
+    chair = raw.get("chair")
+    if chair is not None:
+        chair = chair.strip().lower() if isinstance(chair, str) else chair
+        if chair not in cleaned:
+            raise where.fail("'chair' moet een van de leden van de groep zijn.", "chair")
+    return {"name": name, "members": cleaned, "chair": chair}
+
+
+def _no_double_groups(groups: list[dict[str, Any]], where: Problem) -> None:
+    names = [g["name"].lower() for g in groups]
+    for name in names:
+        if names.count(name) > 1:
+            raise where.fail(f"de groep '{name}' staat er twee keer in.")
 
 
 def _known_keys(raw: dict[str, Any], allowed: set[str], where: Problem) -> None:
@@ -224,6 +304,7 @@ def _write(session: Session, org: dict[str, Any]) -> None:
             setattr(row, key, org[key])
     row.recess_start, row.recess_end = org["recess"] or (None, None)
     row.reminders = org.get("reminders")
+    row.flows, row.words, row.groups, row.terms = org["flows"], org["words"], org["groups"], org["terms"]
     session.add(row)
     session.flush()
     _write_people(session, row, org["people"])

@@ -19,18 +19,36 @@ from sqlmodel import Session, col, select
 from app import directory, views
 from app.mailer import Mailer
 from app.writer import Writer, active_deadlines
-from engine import inputs, tokens
+from engine import effects, inputs, tokens
 from engine.clock import Clock, local_today
 from engine.dsl import Actor, Context, DeadlineView
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from engine.machine import CompiledFlow
 from flows import TEMPLATE_DIR, all_flows
 from notifications.render import Renderer
 from settings import Settings
 from storage.db import is_postgres, transaction
-from storage.tables import ACTIVE_DEADLINE, DeadlineRow, Organisation, Person, Trajectory, UsedToken
+from storage.tables import (
+    ACTIVE_DEADLINE,
+    DeadlineRow,
+    HistoryEntry,
+    Organisation,
+    Person,
+    Trajectory,
+    TrajectoryLink,
+    UsedToken,
+)
 
 CONFLICT = "Iemand anders heeft dit traject net gewijzigd. Laad het opnieuw en probeer het nog eens."
+
+
+@dataclass
+class Opening:
+    """Who opens a trajectory, in which organisation."""
+
+    org: Organisation
+    people: dict[str, Person]
+    who: Actor
 
 
 @dataclass
@@ -69,22 +87,54 @@ class Service:
     def start(self, flow_name: str, org_slug: str, title: str, actor_email: str,
               raw: dict[str, str], note: str | None = None) -> dict[str, Any]:
         compiled = self.flow(flow_name)
-        now, today = self.clock.now(), local_today(self.clock)
         with self._guarded(), transaction(self.engine) as session:
             org = directory.organisation(session, org_slug)
+            self._check_uses(org, compiled)
             people = directory.people(session, _id(org))
-            who = directory.actor(people, actor_email, {})
+            who = directory.actor(people, actor_email, {}, directory.chairs_of(org))
             payload = self._payload(compiled.flow.start_fields, {**raw, "title": title},
-                                    "start", people)
-            ctx = self._context(compiled.flow.start, payload, payload, who, org, today, [])
-            outcome = compiled.start(ctx)
-            row = Trajectory(organisation_id=_id(org), flow=flow_name,
-                             flow_version=compiled.flow.version, state=outcome.dest,
-                             title=payload["title"], data={}, created_at=now, updated_at=now)
-            Writer(session, self.mailer, org, now, today).apply(
-                row, outcome, who, people, [], note, payload)
+                                    "start", people, org)
+            ctx = self._context(compiled.flow.start, payload, payload, who, org,
+                                local_today(self.clock), [])
+            row = self._open(session, compiled, compiled.start(ctx), Opening(org, people, who),
+                             payload, note)
             trajectory_id = _id(row)
         return self.show(trajectory_id)
+
+    def _open(self, session: Session, compiled: CompiledFlow, outcome: effects.Outcome,
+              opening: Opening, payload: dict[str, Any], note: str | None) -> Trajectory:
+        """Write a new trajectory in its start state, with its history, deadlines and mail."""
+        now, today = self.clock.now(), local_today(self.clock)
+        row = Trajectory(organisation_id=_id(opening.org), flow=compiled.name,
+                         flow_version=compiled.flow.version, state=outcome.dest,
+                         title=payload["title"], data={}, created_at=now, updated_at=now)
+        Writer(session, self.mailer, opening.org, now, today).apply(
+            row, outcome, opening.who, opening.people, [], note, payload)
+        return row
+
+    @staticmethod
+    def _check_uses(org: Organisation, compiled: CompiledFlow) -> None:
+        if org.flows and compiled.name not in org.flows:
+            raise NotAllowed(
+                f"{org.name} gebruikt '{compiled.flow.title}' ({compiled.name}) niet. "
+                f"Deze organisatie gebruikt: {', '.join(org.flows)}.")
+
+    def _start_linked(self, session: Session, origin: Trajectory, effect: effects.StartLinked,
+                      opening: Opening) -> None:
+        """A handoff: start the linked trajectory in the caller's transaction, and link both."""
+        compiled = self.flow(effect.spec.flow)
+        self._check_uses(opening.org, compiled)
+        payload = dict(effect.payload)
+        ctx = self._context(compiled.flow.start, payload, payload, opening.who, opening.org,
+                            local_today(self.clock), [])
+        note = f"Vervolg van {self.flow(origin.flow).flow.title.lower()}, traject {origin.id}."
+        row = self._open(session, compiled, compiled.opening(ctx), opening, payload, note)
+        session.add(TrajectoryLink(from_id=_id(origin), to_id=_id(row), relation=effect.spec.relation))
+        session.add(TrajectoryLink(from_id=_id(row), to_id=_id(origin), relation=effect.spec.back))
+        session.add(HistoryEntry(
+            trajectory_id=_id(origin), at=self.clock.now(), actor=opening.who.email, event="linked",
+            from_state=origin.state, to_state=origin.state, payload={"trajectory": row.id},
+            note=f"Voortgezet als {compiled.flow.title.lower()}, traject {row.id}."))
 
     # --- firing ----------------------------------------------------------------------------
 
@@ -127,14 +177,19 @@ class Service:
         compiled = self.flow(loaded.row.flow)
         if event not in compiled.events:
             raise InvalidInput(f"Onbekende gebeurtenis '{event}' voor {compiled.flow.title}.")
-        who = directory.actor(loaded.people, actor_email, loaded.row.data)
+        who = directory.actor(loaded.people, actor_email, loaded.row.data,
+                              directory.chairs_of(loaded.org))
         ctx = self._context(loaded.row.state, dict(loaded.row.data), {}, who, loaded.org,
                             today, loaded.deadlines)
         found = compiled.check_allowed(ctx, event)  # state, role, suspension: before the input
-        payload = self._payload(found[0].fields, raw, event, loaded.people)
+        payload = self._payload(found[0].fields, raw, event, loaded.people, loaded.org)
         outcome = compiled.fire(replace(ctx, payload=payload), event)
         Writer(session, self.mailer, loaded.org, now, today).apply(
             loaded.row, outcome, who, loaded.people, loaded.deadlines, note, payload)
+        for effect in outcome.effects:
+            if isinstance(effect, effects.StartLinked):
+                self._start_linked(session, loaded.row, effect,
+                                   Opening(loaded.org, loaded.people, who))
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -153,10 +208,11 @@ class Service:
         return Loaded(row, org, directory.people(session, _id(org)), deadlines)
 
     @staticmethod
-    def _payload(fields: Any, raw: dict[str, str], event: str,
-                 people: dict[str, Person]) -> dict[str, Any]:
+    def _payload(fields: Any, raw: dict[str, str], event: str, people: dict[str, Person],
+                 org: Organisation) -> dict[str, Any]:
         return inputs.coerce(tuple(fields), raw, event=event,
-                             is_person=lambda email: email in people and bool(people[email].roles))
+                             is_person=lambda email: email in people and bool(people[email].roles),
+                             groups=list(directory.groups_of(org)))
 
     @staticmethod
     def _context(state: str, data: dict[str, Any], payload: dict[str, Any], who: Actor,

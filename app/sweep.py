@@ -263,9 +263,9 @@ class Sweep:
 
     def _context(self, found: StepScene, step: str, today: date) -> dict[str, Any]:
         kind, number = kind_of(step)
-        context = mail_context(found.trajectory, SYSTEM, found.people, found.deadlines, None, {})
+        context = mail_context(found.trajectory, SYSTEM, found.people, found.deadlines, None, {},
+                               found.org)
         context.update(
-            org={"name": found.org.name, "slug": found.org.slug},
             base_url=self.service.settings.base_url,
             deadline=deadline_context(found.deadline, today),
             step={"id": step, "kind": kind, "number": number},

@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine import labels
+from engine.clock import AMSTERDAM
 from engine.machine import WHILE_SUSPENDED, CompiledFlow
-from storage.tables import DeadlineRow, HistoryEntry, Trajectory
+from storage.tables import DeadlineRow, HistoryEntry, Trajectory, TrajectoryLink, as_utc
 
 
 def deadline(row: DeadlineRow, today: date) -> dict[str, Any]:
@@ -17,6 +19,7 @@ def deadline(row: DeadlineRow, today: date) -> dict[str, Any]:
         "label": row.label,
         "due": row.due.isoformat(),
         "status": shown_status(row, today),
+        "status_label": labels.status(shown_status(row, today)),
         "explanation": row.explanation,
         "steps_done": list(row.steps_done or []),
         "trajectory_id": row.trajectory_id,
@@ -30,11 +33,13 @@ def shown_status(row: DeadlineRow, today: date) -> str:
     return row.status
 
 
-def history(row: HistoryEntry) -> dict[str, Any]:
+def history(row: HistoryEntry, compiled: CompiledFlow) -> dict[str, Any]:
     return {
-        "at": row.at.isoformat(),
+        "at": as_utc(row.at).isoformat(),
+        "at_local": as_utc(row.at).astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
         "actor": row.actor,
         "event": row.event,
+        "event_label": EVENT_LABELS.get(row.event) or compiled.flow.event_label(row.event),
         "from": row.from_state,
         "to": row.to_state,
         "note": row.note,
@@ -57,13 +62,29 @@ def trajectory(row: Trajectory, compiled: CompiledFlow, session: Session,
                              .order_by(col(DeadlineRow.id))).all()
     entries = session.exec(select(HistoryEntry).where(HistoryEntry.trajectory_id == row.id)
                            .order_by(col(HistoryEntry.id))).all()
+    allowed = allowed_events(row, compiled)
     return {
         **summary(row, compiled, today),
         "data": dict(row.data),
-        "allowed_events": allowed_events(row, compiled),
+        "allowed_events": allowed,
+        "allowed_labels": {e: compiled.flow.event_label(e) for e in allowed},
         "deadlines": [deadline(d, today) for d in deadlines],
-        "history": [history(h) for h in entries],
+        "history": [history(h, compiled) for h in entries],
+        "links": links(session, row),
     }
+
+
+#: History entries that are not events of a flow.
+EVENT_LABELS = {"start": "gestart", "linked": "gekoppeld traject gestart"}
+
+
+def links(session: Session, row: Trajectory) -> list[dict[str, Any]]:
+    """The trajectories this one names: [{"id", "flow", "relation"}]."""
+    found = session.exec(select(TrajectoryLink, Trajectory)
+                         .where(TrajectoryLink.from_id == row.id, TrajectoryLink.to_id == Trajectory.id)
+                         .order_by(col(TrajectoryLink.id))).all()
+    return [{"id": other.id, "flow": other.flow, "relation": link.relation, "title": other.title}
+            for link, other in found]
 
 
 def summary(row: Trajectory, compiled: CompiledFlow, today: date) -> dict[str, Any]:

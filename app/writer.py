@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from dataclasses import asdict
 from typing import Any
 
 from sqlmodel import Session
@@ -99,8 +100,7 @@ class Writer:
         if not sends:
             return
         self.session.flush()
-        context = mail_context(row, who, people, deadlines, note, payload)
-        context["org"] = {"name": self.org.name, "slug": self.org.slug}
+        context = mail_context(row, who, people, deadlines, note, payload, self.org)
         context["base_url"] = self.mailer.settings.base_url
         job = MailJob(row, context, self.now, deadlines)
         for mail in sends:
@@ -110,11 +110,14 @@ class Writer:
 
 def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
                  deadlines: list[DeadlineRow], note: str | None,
-                 payload: dict[str, Any]) -> dict[str, Any]:
+                 payload: dict[str, Any], org: Organisation) -> dict[str, Any]:
     from flows import all_flows
 
     flow = all_flows()[row.flow].flow
+    words = directory.words_of(org)
     return {
+        "org": {"name": org.name, "slug": org.slug},
+        "words": {**asdict(words), "Council": words.council[:1].upper() + words.council[1:]},
         "trajectory": {"id": row.id, "title": row.title, "flow_title": flow.title,
                        "state_label": flow.state(row.state).label},
         "data": dict(row.data),

@@ -22,9 +22,16 @@ def on_move(flow: Flow, ctx: Context, source: str | None, dest: str) -> list[eff
             due = due_for(spec, ctx)
             found.append(effects.StartDeadline(spec, due.due, due.explanation))
         elif was and not now and spec.name in ctx.deadlines:
-            status = "cancelled" if flow.state(dest).cancels else "met"
-            found.append(effects.CloseDeadline(spec.name, status))
+            found.append(effects.CloseDeadline(spec.name, closing_status(
+                ctx.deadlines[spec.name], ctx.today, cancelled=flow.state(dest).cancels)))
     return found
+
+
+def closing_status(view: DeadlineView, today: date, *, cancelled: bool) -> str:
+    """How a term ends: cancelled (the trajectory stopped), met, or met after its end: late."""
+    if cancelled:
+        return "cancelled"
+    return "met_late" if today > view.due else "met"
 
 
 def due_for(spec: Deadline, ctx: Context) -> DueDate:

@@ -16,7 +16,8 @@ from datetime import date
 from typing import Any, Literal
 
 FieldKind = Literal[
-    "text", "longtext", "date", "time", "person", "url", "term", "deadline", "int"
+    "text", "longtext", "date", "time", "person", "people", "url", "term", "deadline", "int",
+    "choice", "group",
 ]
 
 KNOWN_ROLES = frozenset(
@@ -28,10 +29,13 @@ KNOWN_ROLES = frozenset(
         "alderman",
         "chair",
         "inclusion_platform",
+        "college",
+        "council_clerk",
     }
 )
-#: Roles a person holds through a trajectory rather than through the organisation file.
-TRAJECTORY_ROLES = frozenset({"system", "contact_person"})
+#: Roles a person holds through a trajectory or a group rather than through the organisation
+#: file: the contact person of a trajectory, the chair of one of the organisation's groups.
+TRAJECTORY_ROLES = frozenset({"system", "contact_person", "group_chair"})
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,32 @@ SYSTEM = Actor(email="systeem", name="Adviestraject (automatisch)", roles=frozen
 
 
 @dataclass(frozen=True)
+class Words:
+    """The organisation's own words for itself, its members and its groups (DESIGN.md §3)."""
+
+    council: str = "adviesraad"
+    member: str = "deelnemer"
+    members: str = "deelnemers"
+    group: str = "projectgroep"
+    secretariat: str = "secretariaat"
+
+    def count(self, number: int) -> str:
+        """'1 deelnemer', '3 deelnemers'."""
+        return f"{number} {self.member if number == 1 else self.members}"
+
+
+@dataclass(frozen=True)
+class OrgGroup:
+    """A standing group of the organisation (a theme group): its members and its chair."""
+
+    name: str
+    members: tuple[str, ...]
+    chair: str | None = None
+
+
+@dataclass(frozen=True)
 class OrgSettings:
-    """The organisation's rules that flows read: terms, group sizes, recess."""
+    """The organisation's rules that flows read: terms, group sizes, recess, words, groups."""
 
     slug: str
     name: str
@@ -56,6 +84,9 @@ class OrgSettings:
     group_min: int = 5
     group_max: int = 10
     recess: tuple[str, str] | None = None
+    words: Words = field(default_factory=Words)
+    groups: Mapping[str, OrgGroup] = field(default_factory=dict)
+    flows: tuple[str, ...] | None = None  # None: every flow
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,24 @@ class Field:
     label: str
     kind: FieldKind = "text"
     required: bool = True
+    options: tuple[str, ...] = ()  # a choice: the values that may be given
+    refused: tuple[tuple[str, str], ...] = ()  # a choice: values refused, with the reason
+
+
+def choice(name: str, label: str, options: tuple[str, ...], *, required: bool = True,
+           refused: tuple[tuple[str, str], ...] = ()) -> Field:
+    """One of `options`; a value in `refused` is refused with its reason (exit 2)."""
+    return Field(name, label, "choice", required, options, refused)
+
+
+def group(name: str, label: str, *, required: bool = True, also: tuple[str, ...] = ()) -> Field:
+    """The name of one of the organisation's groups (or one of the words in `also`)."""
+    return Field(name, label, "group", required, also)
+
+
+def people(name: str, label: str, *, required: bool = True) -> Field:
+    """E-mail addresses of people of the organisation, separated by commas."""
+    return Field(name, label, "people", required)
 
 
 def text(name: str, label: str, *, required: bool = True) -> Field:
@@ -169,10 +218,30 @@ class Mail:
     to: Recipients
     answer_link: bool = False
     invitation: bool = False
+    when: Callable[[Context], bool] | None = None  # sent only when this holds after the event
 
 
-def mail(template: str, to: Recipients, *, answer_link: bool = False, invitation: bool = False) -> Mail:
-    return Mail(template, to, answer_link, invitation)
+def mail(template: str, to: Recipients, *, answer_link: bool = False, invitation: bool = False,
+         when: Callable[[Context], bool] | None = None) -> Mail:
+    return Mail(template, to, answer_link, invitation, when)
+
+
+#: A check of what a person entered against the trajectory: None, or why it is wrong (Dutch).
+Check = Callable[[Context], str | None]
+
+
+@dataclass(frozen=True)
+class StartFlow:
+    """Entering a state starts a linked trajectory of another flow in the same transaction.
+
+    `payload` builds the new trajectory's start data from this one (pure); `relation` is how
+    this trajectory names the new one in its links, `back` how the new one names this one.
+    """
+
+    flow: str
+    payload: Callable[[Context], dict[str, Any]]
+    relation: str
+    back: str
 
 
 @dataclass(frozen=True)
@@ -188,6 +257,7 @@ class Transition:
     action: Action | None = None
     mails: tuple[Mail, ...] = ()
     label: str = ""
+    checks: tuple[Check, ...] = ()
 
     def from_states(self, *states: str) -> Transition:
         return replace(self, source=tuple(states))
@@ -202,6 +272,7 @@ class On:
     fields: tuple[Field, ...] = ()
     action: Action | None = None
     label: str = ""
+    checks: tuple[Check, ...] = ()
 
     def to(self, dest: str, *, when: Guard | None = None, mails: tuple[Mail, ...] = ()) -> Transition:
         return self._make(dest, when, mails)
@@ -219,6 +290,7 @@ class On:
             action=self.action,
             mails=mails,
             label=self.label,
+            checks=self.checks,
         )
 
 
@@ -229,8 +301,9 @@ def on(
     fields: tuple[Field, ...] = (),
     action: Action | None = None,
     label: str = "",
+    checks: tuple[Check, ...] = (),
 ) -> On:
-    return On(event=event, by=by, fields=fields, action=action, label=label)
+    return On(event=event, by=by, fields=fields, action=action, label=label, checks=checks)
 
 
 @dataclass(frozen=True)
@@ -243,6 +316,7 @@ class State:
     mails: tuple[Mail, ...] = ()
     final: bool = False
     cancels: bool = False  # a final state that ends the trajectory early (deadlines: cancelled)
+    starts: tuple[StartFlow, ...] = ()  # linked trajectories started on entering
 
 
 @dataclass(frozen=True)
@@ -293,6 +367,9 @@ class Flow:
     start_action: Action | None = None
     anywhere: tuple[Transition, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
+    #: The calls for a group this flow makes (engine.calls.Call), so that an answer page can
+    #: find the open one. Typed loosely to keep the DSL free of the call module.
+    calls: tuple[Any, ...] = ()
 
     def state(self, name: str) -> State:
         for state in self.states:
@@ -315,3 +392,7 @@ class Flow:
         for t in self.transitions():
             seen.setdefault(t.event, None)
         return tuple(seen)
+
+    def event_label(self, event: str) -> str:
+        """The Dutch label people read for an event ('aanmelden' for sign_up)."""
+        return next((t.label for t in self.transitions() if t.event == event and t.label), event)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from engine.dsl import Deadline, Mail
+from engine.dsl import Deadline, Mail, StartFlow
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,15 @@ class ChangeDeadline:
     suspended_on: date | None = None
 
 
-Effect = SendMail | StartDeadline | CloseDeadline | ChangeDeadline
+@dataclass(frozen=True)
+class StartLinked:
+    """Start a trajectory of another flow, linked to this one, in the same transaction."""
+
+    spec: StartFlow
+    payload: Mapping[str, Any]
+
+
+Effect = SendMail | StartDeadline | CloseDeadline | ChangeDeadline | StartLinked
 
 
 @dataclass(frozen=True)

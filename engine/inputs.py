@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,6 +100,7 @@ def coerce(
     *,
     event: str,
     is_person: Callable[[str], bool],
+    groups: Collection[str] = (),
 ) -> dict[str, Any]:
     """Check every given value against the event's fields; refuse unknown and missing ones."""
     by_name = {f.name: f for f in fields}
@@ -118,20 +119,53 @@ def coerce(
                     f"'{event}' heeft '{f.name}' ({f.label}) nodig: gebruik --set {f.name}=..."
                 )
             continue
-        checked[f.name] = _one(f, value, is_person)
+        checked[f.name] = _one(f, value, is_person, groups)
     return checked
 
 
-def _one(f: Field, value: str, is_person: Callable[[str], bool]) -> Any:
+def _one(f: Field, value: str, is_person: Callable[[str], bool], groups: Collection[str]) -> Any:
     what = f"{f.label} ({f.name})"
     if f.kind == "person":
-        email = check_email(value, f"e-mailadres voor {f.label}")
-        if not is_person(email):
-            raise NotFound(f"{email} staat niet in het bestand van de organisatie.")
-        return email
+        return _person(value, f, is_person)
+    if f.kind == "people":
+        found = [_person(v, f, is_person) for v in value.split(",") if v.strip()]
+        if not found:
+            raise InvalidInput(f"{what}: geef een of meer e-mailadressen, gescheiden door komma's.")
+        return list(dict.fromkeys(found))
+    if f.kind == "choice":
+        return _choice(f, value, what)
+    if f.kind == "group":
+        return _group(f, value, what, groups)
     if f.kind == "date":
         return parse_day(value, what).isoformat()
     return _CHECKS[f.kind](value, what)
+
+
+def _person(value: str, f: Field, is_person: Callable[[str], bool]) -> str:
+    email = check_email(value, f"e-mailadres voor {f.label}")
+    if not is_person(email):
+        raise NotFound(f"{email} staat niet in het bestand van de organisatie.")
+    return email
+
+
+def _choice(f: Field, value: str, what: str) -> str:
+    cleaned = value.strip()
+    picked = next((o for o in f.options if o.lower() == cleaned.lower()), None)
+    if picked is None:
+        raise InvalidInput(f"{what}: '{value}' kan niet. Kies uit: {', '.join(f.options)}.")
+    reason = dict(f.refused).get(picked)
+    if reason:
+        raise InvalidInput(reason)
+    return picked
+
+
+def _group(f: Field, value: str, what: str, groups: Collection[str]) -> str:
+    cleaned = value.strip()
+    picked = next((g for g in (*groups, *f.options) if g.lower() == cleaned.lower()), None)
+    if picked is None:
+        known = ", ".join((*groups, *f.options)) or "de organisatie heeft er nog geen"
+        raise NotFound(f"{what}: de groep '{value}' bestaat niet. Groepen: {known}.")
+    return picked
 
 
 _CHECKS: dict[str, Callable[[str, str], Any]] = {

@@ -14,9 +14,9 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from engine import deadline_rules, effects, validate
-from engine.dsl import Context, Flow, Transition
-from engine.errors import NotAllowed
+from engine import deadline_rules, effects, labels, validate
+from engine.dsl import Context, Flow, Mail, Transition
+from engine.errors import InvalidInput, NotAllowed
 
 #: Events that still work while a trajectory is suspended.
 WHILE_SUSPENDED = frozenset({"resume", "withdraw", "extend"})
@@ -103,22 +103,24 @@ class CompiledFlow:
     def check_allowed(self, ctx: Context, event: str) -> tuple[Transition, ...]:
         """Refuse an event not possible in this state, for this actor or while suspended."""
         found = self.candidates(ctx.state, event)
+        label = self.flow.event_label(event)
         if not found:
             raise NotAllowed(
-                f"'{event}' kan niet in de stap '{self.flow.state(ctx.state).label}'."
+                f"'{label}' ({event}) kan niet in de stap '{self.flow.state(ctx.state).label}'."
             )
         if not any(ctx.actor.roles & set(t.by) for t in found):
             raise NotAllowed(
-                f"{ctx.actor.name} mag '{event}' niet doen: dat mag alleen "
-                f"{', '.join(sorted(found[0].by))}."
+                f"{ctx.actor.name} mag '{label}' ({event}) niet doen: dat mag alleen iemand met de rol "
+                f"{labels.roles(found[0].by, ctx.org.words)}."
             )
         if ctx.data.get("suspended_on") and event not in WHILE_SUSPENDED:
-            raise NotAllowed("Het traject is opgeschort. Hervat het eerst ('resume').")
+            raise NotAllowed("Het traject is opgeschort. Hervat het eerst ('hervatten', resume).")
         return found
 
     def fire(self, ctx: Context, event: str) -> effects.Outcome:
         """Decide one event: the new state, new data and the effects. Pure."""
         found = self.check_allowed(ctx, event)
+        _check_input(found, ctx)
         model = _Model(state=ctx.state, ctx=ctx)
         try:
             moved = self.machine.events[event].trigger(model)
@@ -131,12 +133,16 @@ class CompiledFlow:
     def _outcome(self, ctx: Context, taken: Transition, dest: str) -> effects.Outcome:
         data = dict(taken.action(ctx)) if taken.action else dict(ctx.data)
         after = replace(ctx, data=data)
-        found: list[effects.Effect] = [effects.SendMail(m) for m in taken.mails]
+        mails = list(taken.mails)
+        found: list[effects.Effect] = []
         if taken.dest is not None:
-            found += [effects.SendMail(m) for m in self.flow.state(dest).mails]
+            state = self.flow.state(dest)
+            mails += state.mails
             found += deadline_rules.on_move(self.flow, after, ctx.state, dest)
+            found += [effects.StartLinked(s, s.payload(after)) for s in state.starts]
         found += deadline_rules.on_event(after, taken.event)
-        return effects.Outcome(taken.event, ctx.state, dest, data, tuple(found))
+        return effects.Outcome(taken.event, ctx.state, dest, data,
+                               (*_sent(mails, after), *found))
 
     def start(self, ctx: Context) -> effects.Outcome:
         """Open a trajectory in the start state: its mails and its deadlines."""
@@ -145,12 +151,30 @@ class CompiledFlow:
                 f"{ctx.actor.name} mag geen traject starten: dat mag alleen "
                 f"{', '.join(sorted(self.flow.start_by))}."
             )
+        return self.opening(ctx)
+
+    def opening(self, ctx: Context) -> effects.Outcome:
+        """The start without the role check: for a trajectory another one starts (a handoff),
+        which the event that caused it already allowed."""
         data = dict(self.flow.start_action(ctx)) if self.flow.start_action else dict(ctx.data)
         after = replace(ctx, data=data)
         start = self.flow.start
-        found: list[effects.Effect] = [effects.SendMail(m) for m in self.flow.state(start).mails]
-        found += deadline_rules.on_move(self.flow, after, None, start)
-        return effects.Outcome("start", None, start, data, tuple(found))
+        found = deadline_rules.on_move(self.flow, after, None, start)
+        return effects.Outcome("start", None, start, data,
+                               (*_sent(self.flow.state(start).mails, after), *found))
+
+
+def _check_input(found: tuple[Transition, ...], ctx: Context) -> None:
+    """What the person entered, checked against the trajectory (a date before the advice...)."""
+    for check in found[0].checks:
+        problem = check(ctx)
+        if problem:
+            raise InvalidInput(problem)
+
+
+def _sent(mails: tuple[Mail, ...] | list[Mail], after: Context) -> list[effects.Effect]:
+    """The mails whose condition holds once the event's data is known."""
+    return [effects.SendMail(m) for m in mails if m.when is None or m.when(after)]
 
 
 def _refusal(found: tuple[Transition, ...], ctx: Context) -> str:

@@ -66,15 +66,35 @@ EXTENSION_VALID = Guard(
 )
 
 
-def exits(by: tuple[str, ...], withdrawn: str = "withdrawn") -> tuple[Transition, ...]:
-    """withdraw (reason) → `withdrawn`; suspend / resume; extend (deadline, until|extra, reason)."""
+#: Who is told of a withdrawal, suspension, resumption or extension (DESIGN.md §3): the
+#: official of the trajectory and the group; while the college's term runs, also the liaison
+#: and the secretariat.
+CONCERNED = dsl.to(fields=("policy_adviser",), lists=("group",))
+
+
+def _college_term_runs(ctx: Context) -> bool:
+    return "response_due" in ctx.deadlines
+
+
+def _told(template: str, concerned: dsl.Recipients) -> tuple[dsl.Mail, ...]:
+    return (dsl.mail(template, concerned),
+            dsl.mail(template, dsl.to("liaison", "secretariat"), when=_college_term_runs))
+
+
+def exits(by: tuple[str, ...], withdrawn: str = "withdrawn",
+          concerned: dsl.Recipients = CONCERNED) -> tuple[Transition, ...]:
+    """withdraw (reason) → `withdrawn`; suspend / resume; extend (deadline, until|extra, reason).
+
+    Each tells the people concerned, with the new dates."""
     reason = dsl.text("reason", "reden")
     return (
         dsl.on("withdraw", by=by, fields=(reason,), action=_remember_reason,
-               label="intrekken").to(withdrawn),
+               label="intrekken").to(withdrawn, mails=_told("common/withdrawn", concerned)),
         dsl.on("suspend", by=by, fields=(dsl.text("reason", "reden", required=False),),
-               action=_suspend, label="opschorten").stay(when=NOT_SUSPENDED),
-        dsl.on("resume", by=by, action=_resume, label="hervatten").stay(when=SUSPENDED),
+               action=_suspend, label="opschorten")
+        .stay(when=NOT_SUSPENDED, mails=_told("common/suspended", concerned)),
+        dsl.on("resume", by=by, action=_resume, label="hervatten")
+        .stay(when=SUSPENDED, mails=_told("common/resumed", concerned)),
         dsl.on(
             "extend",
             by=by,
@@ -85,5 +105,5 @@ def exits(by: tuple[str, ...], withdrawn: str = "withdrawn") -> tuple[Transition
                 reason,
             ),
             label="termijn verlengen",
-        ).stay(when=EXTENSION_VALID),
+        ).stay(when=EXTENSION_VALID, mails=_told("common/extended", concerned)),
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from engine.dsl import Context, Guard
 from engine.machine import data_with_payload
+from engine.terms import format_date
 
 SECRETARIAT = ("secretariat", "chair")
 SECRETARIAT_OR_SYSTEM = (*SECRETARIAT, "system")
@@ -39,3 +41,18 @@ def _not_published(ctx: Context) -> bool:
 
 
 NOT_PUBLISHED = Guard("not_published", _not_published, "De publicatie is al vastgelegd.")
+
+
+def response_date_problem(ctx: Context) -> str | None:
+    """The college's response cannot arrive in the future, nor before the advice was sent."""
+    arrived = date.fromisoformat(ctx.payload["received_on"])
+    if arrived > ctx.today:
+        return f"De reactie kan niet in de toekomst binnenkomen ({format_date(arrived)})."
+    sent = ctx.data.get("advice_sent_on")
+    if sent and arrived < date.fromisoformat(sent):
+        return (f"De reactie ({format_date(arrived)}) kan niet eerder binnenkomen dan het advies "
+                f"is verstuurd ({format_date(date.fromisoformat(sent))}).")
+    return None
+
+
+RESPONSE_DATE_FITS = response_date_problem

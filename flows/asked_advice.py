@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from engine import standard
+from engine.calls import Call
 from engine.dsl import (
     Context,
     Deadline,
     Flow,
     Guard,
-    Reminder,
     State,
     a_date,
     a_time,
@@ -31,6 +31,7 @@ from engine.machine import CompiledFlow
 from flows import TEMPLATE_DIR
 from flows._common import (
     NOT_PUBLISHED,
+    RESPONSE_DATE_FITS,
     SECRETARIAT,
     SECRETARIAT_OR_SYSTEM,
     publish,
@@ -40,40 +41,19 @@ from flows._common import (
 
 GROUP_WORK = (*SECRETARIAT, "contact_person")
 
+#: The call to every member to join the project group (engine.calls: one mechanism).
+CALL = Call(role="member", invitation="asked_advice/call")
+
 # --- guards: named questions, no I/O -------------------------------------------------------
 
-
-def _signups(ctx: Context) -> list[str]:
-    return list(ctx.data.get("signups", []))
-
-
-def _is_new(ctx: Context) -> bool:
-    return ctx.actor.email not in _signups(ctx)
-
-
-NEW_WITH_ROOM = Guard(
-    "new_signup_with_room",
-    lambda c: _is_new(c) and len(_signups(c)) < c.org.group_max,
-    "Je bent al aangemeld.",
-)
-NEW_AS_RESERVE = Guard(
-    "new_signup_as_reserve",
-    lambda c: _is_new(c) and len(_signups(c)) >= c.org.group_max,
-    "Je bent al aangemeld.",
-)
-SIGNED_UP = Guard("signed_up", lambda c: not _is_new(c), "Je was niet aangemeld.")
-ENOUGH_SIGNUPS = Guard(
-    "enough_signups",
-    lambda c: len(_signups(c)) >= c.org.group_min,
-    "Er hebben zich te weinig deelnemers aangemeld.",
-)
 ANY_SIGNUP = Guard(
-    "any_signup", lambda c: bool(_signups(c)), "Er heeft zich nog niemand aangemeld."
+    "any_signup", lambda c: bool(CALL.listed(c)), "Er heeft zich nog niemand aangemeld."
 )
 CONTACT_IN_GROUP = Guard(
     "contact_in_group",
     lambda c: c.payload.get("contact_person") in c.data.get("group", []),
-    "Het centraal aanspreekpunt moet in de projectgroep zitten.",
+    "Het centraal aanspreekpunt moet in de groep zitten.",
+    explain=lambda c: f"Het centraal aanspreekpunt moet in de {c.org.words.group} zitten.",
 )
 
 # --- actions: the new data of the trajectory, pure ------------------------------------------
@@ -85,21 +65,8 @@ def _start(ctx: Context) -> dict[str, Any]:
     return data
 
 
-def _sign_up(ctx: Context) -> dict[str, Any]:
-    return {**ctx.data, "signups": [*_signups(ctx), ctx.actor.email]}
-
-
-def _withdraw_signup(ctx: Context) -> dict[str, Any]:
-    return {**ctx.data, "signups": [e for e in _signups(ctx) if e != ctx.actor.email]}
-
-
-def _form_group(ctx: Context) -> dict[str, Any]:
-    signups, size = _signups(ctx), ctx.org.group_max
-    return {**ctx.data, "group": signups[:size], "reserves": signups[size:]}
-
-
 def _proceed_anyway(ctx: Context) -> dict[str, Any]:
-    return {**_form_group(ctx), "proceed_reason": ctx.payload["reason"]}
+    return {**CALL.form_group(ctx), "proceed_reason": ctx.payload["reason"]}
 
 
 def _choose_contact(ctx: Context) -> dict[str, Any]:
@@ -108,20 +75,13 @@ def _choose_contact(ctx: Context) -> dict[str, Any]:
 
 def _record_response(ctx: Context) -> dict[str, Any]:
     return {
-        **remember("response_document", "follow_up_on")(ctx),
+        **remember("follow_up_on")(ctx),
         "response_document": ctx.payload["document"],
         "response_received_on": ctx.payload["received_on"],
     }
 
 
-#: "Two working days before the call closes, members who have not answered get one reminder."
-CALL_REMINDER = Reminder(
-    name="call_reminder",
-    before="2wd",
-    mail=mail("asked_advice/call_reminder", to("member"), answer_link=True),
-    skip_lists=("signups",),
-    skip_events=("sign_up", "withdraw_signup"),
-)
+REPLACE_MEMBER = CALL.replace_member(SECRETARIAT)
 
 # --- the flow, one state after another ------------------------------------------------------
 
@@ -153,13 +113,12 @@ FLOW = Flow(
     deadlines=(
         Deadline("advice_due", "adviestermijn", ADVISING_STATES, org_term="advice_term",
                  base="received_on", base_label="ontvangst", override="advice_due"),
-        Deadline("signup_closes", "aanmeldtermijn", ("calling",), org_term="signup_window",
-                 base_label="de oproep", on_expiry="close_signup", reminders=(CALL_REMINDER,)),
+        CALL.term(("calling",)),
         Deadline("response_due", "reactietermijn college", ("awaiting_response",),
                  org_term="response_term", base="advice_sent_on",
                  base_label="verzending van het advies", alert=("liaison", "secretariat")),
         Deadline("follow_up", "nazorg", ("monitoring",), term="6m", override="follow_up_on",
-                 base_label="de reactie"),
+                 base="response_received_on", base_label="ontvangst van de reactie"),
     ),
     states=(
         State("requested", "Aanvraag ontvangen",
@@ -173,24 +132,10 @@ FLOW = Flow(
                       mail("asked_advice/declined", to(fields=("policy_adviser",))),)),
               )),
         State("calling", "Oproep aan de deelnemers",
-              mails=(mail("asked_advice/call", to("member"), answer_link=True),),
+              mails=(CALL.invite(),),
               exits=(
-                  on("sign_up", by=("member",), action=_sign_up, label="aanmelden")
-                  .stay(when=NEW_WITH_ROOM,
-                        mails=(mail("asked_advice/signup_confirmed", to(actor=True)),)),
-                  on("sign_up", by=("member",), action=_sign_up, label="aanmelden")
-                  .stay(when=NEW_AS_RESERVE,
-                        mails=(mail("asked_advice/signup_reserve", to(actor=True)),)),
-                  on("withdraw_signup", by=("member",), action=_withdraw_signup,
-                     label="afmelden")
-                  .stay(when=SIGNED_UP,
-                        mails=(mail("asked_advice/signup_withdrawn", to(actor=True)),)),
-                  on("close_signup", by=SECRETARIAT_OR_SYSTEM, action=_form_group,
-                     label="aanmelding sluiten")
-                  .to("matching", when=ENOUGH_SIGNUPS),
-                  on("close_signup", by=SECRETARIAT_OR_SYSTEM, action=_form_group,
-                     label="aanmelding sluiten")
-                  .to("understaffed"),
+                  *CALL.answers(),
+                  *CALL.closing(SECRETARIAT_OR_SYSTEM, "matching", short="understaffed"),
               )),
         State("understaffed", "Te weinig aanmeldingen",
               mails=(mail("asked_advice/understaffed", to("secretariat")),),
@@ -208,9 +153,9 @@ FLOW = Flow(
               mails=(
                   mail("asked_advice/group_formed",
                        to(fields=("policy_adviser",), lists=("group",))),
-                  mail("asked_advice/reserve_list", to(lists=("reserves",))),
               ),
               exits=(
+                  REPLACE_MEMBER,
                   on("plan_meeting", by=SECRETARIAT,
                      fields=(a_date("meeting_on", "datum eerste bijeenkomst"),
                              a_time("meeting_time", "tijd", required=False),
@@ -225,6 +170,7 @@ FLOW = Flow(
                   .to("choosing_contact"),
               )),
         State("choosing_contact", "Centraal aanspreekpunt kiezen", exits=(
+            REPLACE_MEMBER,
             on("choose_contact", by=SECRETARIAT,
                fields=(person("contact_person", "centraal aanspreekpunt"),),
                action=_choose_contact, label="aanspreekpunt kiezen")
@@ -233,9 +179,11 @@ FLOW = Flow(
                      to(fields=("policy_adviser",), lists=("group",))),)),
         )),
         State("consulting", "Meedenkomgeving: input ophalen", exits=(
+            REPLACE_MEMBER,
             on("consultation_done", by=GROUP_WORK, label="input opgehaald").to("advising"),
         )),
         State("advising", "Advies schrijven", exits=(
+            REPLACE_MEMBER,
             on("send_advice", by=GROUP_WORK, fields=(longtext("document", "advies"),),
                action=today_as("advice_sent_on", "document"), label="advies versturen")
             .to("awaiting_response", mails=(
@@ -246,10 +194,11 @@ FLOW = Flow(
             .to("monitoring"),
         )),
         State("awaiting_response", "Wachten op de reactie van het college", exits=(
+            REPLACE_MEMBER,
             on("record_response", by=(*SECRETARIAT, "liaison"),
                fields=(a_date("received_on", "datum van ontvangst"),
                        longtext("document", "reactie van het college"), FOLLOW_UP),
-               action=_record_response, label="reactie vastleggen")
+               action=_record_response, label="reactie vastleggen", checks=(RESPONSE_DATE_FITS,))
             .to("monitoring", mails=(
                 mail("asked_advice/response_received",
                      to("member", fields=("policy_adviser",), lists=("group",))),)),
@@ -258,6 +207,7 @@ FLOW = Flow(
             .stay(when=NOT_PUBLISHED),
         )),
         State("monitoring", "Nazorg: volgen wat er met het advies gebeurt", exits=(
+            REPLACE_MEMBER,
             on("close", by=SECRETARIAT, label="afsluiten").to("closed"),
             on("publish", by=SECRETARIAT, fields=(url("url", "webadres"),),
                action=publish, label="publicatie vastleggen")

@@ -36,6 +36,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(formatting.FILTERS)
+        self.env.globals.update(formatting.GLOBALS)
 
     def render(self, name: str, context: dict[str, Any]) -> Rendered:
         text = self.env.get_template(f"{name}.txt.j2").render(context)

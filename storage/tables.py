@@ -35,6 +35,10 @@ class Organisation(SQLModel, table=True):
     recess_start: str | None = None
     recess_end: str | None = None
     reminders: list[str] | None = Field(default=None, sa_type=JsonType)  # None: the default steps
+    flows: list[str] | None = Field(default=None, sa_type=JsonType)  # None: every flow
+    words: dict[str, str] = Field(default_factory=dict, sa_type=JsonType)  # council, member, group
+    groups: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonType)  # name, members, chair
+    terms: dict[str, str] = Field(default_factory=dict, sa_type=JsonType)  # more terms, e.g. report_term
 
 
 class Person(SQLModel, table=True):
@@ -65,6 +69,18 @@ class Trajectory(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_version)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TrajectoryLink(SQLModel, table=True):
+    """One trajectory names another: an unasked advice handed over as an asked advice."""
+
+    __tablename__ = "trajectory_link"
+    __table_args__ = (UniqueConstraint("from_id", "to_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_id: int = Field(foreign_key="trajectory.id", index=True)
+    to_id: int = Field(foreign_key="trajectory.id", index=True)
+    relation: str  # how `from` names `to`, e.g. "continued_as", "continues"
 
 
 class HistoryEntry(SQLModel, table=True):

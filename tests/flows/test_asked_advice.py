@@ -77,9 +77,9 @@ def test_signups_beyond_the_maximum_are_reserves(service: Service, clock: Frozen
     assert view["state"] == "matching"
     assert view["data"]["group"] == [member(n) for n in MEMBERS[:6]]
     assert view["data"]["reserves"] == [member(n) for n in MEMBERS[6:8]]
-    assert sorted(mails_to(sqlite_engine, "asked_advice/signup_reserve")) == [
+    assert sorted(mails_to(sqlite_engine, "call/signup_reserve")) == [
         member("gerda"), member("hamid")]
-    assert sorted(mails_to(sqlite_engine, "asked_advice/reserve_list")) == [
+    assert sorted(mails_to(sqlite_engine, "call/reserve_list")) == [
         member("gerda"), member("hamid")]
     formed = set(mails_to(sqlite_engine, "asked_advice/group_formed"))
     assert formed == {ADVISER, *(member(n) for n in MEMBERS[:6])}

@@ -52,7 +52,7 @@ def test_the_readme_walk(env: dict[str, str], tmp_path: Path) -> None:
     [
         (("fire", "1", "close", "--actor", "anna@example.org"), 3, "kan niet in de stap"),
         (("fire", "1", "decline", "--actor", "bram@example.org", "--set", "reason=x"), 3,
-         "mag 'decline' niet"),
+         "mag 'afwijzen' (decline) niet doen"),
         (("fire", "1", "decline", "--actor", "secretariaat@example.org"), 2, "reden"),
         (("fire", "1", "decline", "--actor", "secretariaat@example.org", "--set", "reden"), 2,
          "sleutel=waarde"),

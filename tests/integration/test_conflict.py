@@ -72,5 +72,5 @@ def test_concurrent_fire_exactly_one_wins(backend: str, request: pytest.FixtureR
     view = Service(engine, settings, clock).show(tid)
     assert len(view["data"]["signups"]) == 1  # never both, never a lost update
     assert [h["event"] for h in view["history"]].count("sign_up") == 1
-    confirmations = [m for m in outbox(engine, tid) if m.template == "asked_advice/signup_confirmed"]
+    confirmations = [m for m in outbox(engine, tid) if m.template == "call/signup_confirmed"]
     assert len(confirmations) == 1  # the loser's mail was rolled back with its event

@@ -25,7 +25,7 @@ from storage.tables import DeadlineRow, DeadlineStep, HistoryEntry, OutboxMessag
 from tests.conftest import DEMO_ORG, make_settings
 from tests.helpers import LIAISON, MEMBERS, SECRETARIAT, member, outbox, start, to_awaiting_response
 
-ALERTS = ("deadline_reminder", "deadline_overdue", "asked_advice/call_reminder")
+ALERTS = ("deadline_reminder", "deadline_overdue", "call/reminder")
 CAL = default_calendar()
 
 
@@ -163,7 +163,7 @@ def test_members_who_have_not_answered_get_one_call_reminder(service: Service, c
     assert [m for m in alerts(sqlite_engine, tid) if "call_reminder" in m.template] == []
     for hour in (7, 12, 18):  # the sweep runs many times a day
         sweep_at(service, clock, reminder_day, hour)
-    reminders = [m for m in alerts(sqlite_engine, tid) if m.template == "asked_advice/call_reminder"]
+    reminders = [m for m in alerts(sqlite_engine, tid) if m.template == "call/reminder"]
     assert sorted(m.recipient for m in reminders) == sorted(member(n) for n in MEMBERS[2:])
     assert all(b"/antwoord/" in m.raw for m in reminders)  # each with a personal answer link
     assert {m.subject for m in reminders} == {'Herinnering: doe je mee met "Regiovisie beschermd wonen"?'}
@@ -345,7 +345,7 @@ def test_after_a_week_down_the_sweep_catches_up_in_due_order(any_engine: Engine,
     due_on = {(answering, "Herinnering"): date(2026, 5, 4), (calling, "Herinnering"): date(2026, 5, 4),
               (calling, "Laatste dag"): date(2026, 5, 8), (answering, "Laatste dag"): date(2026, 5, 8),
               (answering, "Verlopen"): date(2026, 5, 11)}
-    sent = [m for m in alerts(any_engine) if m.template != "asked_advice/call_reminder"]
+    sent = [m for m in alerts(any_engine) if m.template != "call/reminder"]
     order = [due_on[(m.trajectory_id or 0, m.subject.split(":")[0])] for m in sent]
     assert order == sorted(order)
     assert len(sent) == 2 * 3 + 1 * 2  # liaison and secretariat for the response; secretariat for the call
