@@ -12,7 +12,8 @@ from tests.helpers import ADVISER, SECRETARIAT, member, outbox, start
 
 def test_a_member_may_not_call_participants(service: Service) -> None:
     tid = start(service)["id"]
-    with pytest.raises(NotAllowed, match=r"mag 'deelnemers oproepen' \(call_participants\) niet doen: dat mag alleen iemand met de rol secretariaat of voorzitter\."):
+    with pytest.raises(NotAllowed, match=r"mag 'deelnemers oproepen' \(call_participants\) niet doen: "
+                       r"dat mag alleen iemand met de rol secretariaat of voorzitter\."):
         service.fire(tid, "call_participants", member("bram"))
     assert service.show(tid)["state"] == "requested"
 
@@ -31,7 +32,8 @@ def test_event_not_possible_in_this_state(service: Service) -> None:
 def test_the_secretariat_cannot_sign_up_for_a_member(service: Service) -> None:
     tid = start(service)["id"]
     service.fire(tid, "call_participants", SECRETARIAT)
-    with pytest.raises(NotAllowed, match=r"mag 'aanmelden' \(sign_up\) niet doen: dat mag alleen iemand met de rol deelnemer\."):
+    with pytest.raises(NotAllowed, match=r"mag 'aanmelden' \(sign_up\) niet doen: "
+                       r"dat mag alleen iemand met de rol deelnemer\."):
         service.fire(tid, "sign_up", SECRETARIAT)
 
 
