@@ -212,7 +212,9 @@ class Service:
                  org: Organisation) -> dict[str, Any]:
         return inputs.coerce(tuple(fields), raw, event=event,
                              is_person=lambda email: email in people and bool(people[email].roles),
-                             groups=list(directory.groups_of(org)))
+                             groups=list(directory.groups_of(org)),
+                             has_role=lambda email, role: email in people
+                             and role in people[email].roles)
 
     @staticmethod
     def _context(state: str, data: dict[str, Any], payload: dict[str, Any], who: Actor,

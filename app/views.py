@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlmodel import Session, col, select
 from engine import labels
 from engine.clock import AMSTERDAM
 from engine.machine import WHILE_SUSPENDED, CompiledFlow
-from storage.tables import DeadlineRow, HistoryEntry, Trajectory, TrajectoryLink, as_utc
+from storage.tables import ACTIVE_DEADLINE, DeadlineRow, HistoryEntry, Trajectory, TrajectoryLink, as_utc
 
 
 def deadline(row: DeadlineRow, today: date) -> dict[str, Any]:
@@ -71,7 +72,19 @@ def trajectory(row: Trajectory, compiled: CompiledFlow, session: Session,
         "deadlines": [deadline(d, today) for d in deadlines],
         "history": [history(h, compiled) for h in entries],
         "links": links(session, row),
+        "call": open_call(row, compiled, deadlines),
     }
+
+
+def open_call(row: Trajectory, compiled: CompiledFlow,
+              deadlines: Sequence[DeadlineRow]) -> dict[str, Any] | None:
+    """The call for a group that is open now (its sign-up term runs), with its lists."""
+    running = {d.name for d in deadlines if d.status in ACTIVE_DEADLINE}
+    for call in compiled.flow.calls:
+        if call.window in running:
+            return {"role": call.role, "window": call.window,
+                    "signups": list(row.data.get(call.signups, []))}
+    return None
 
 
 #: History entries that are not events of a flow.

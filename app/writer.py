@@ -117,7 +117,8 @@ def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
     words = directory.words_of(org)
     return {
         "org": {"name": org.name, "slug": org.slug},
-        "words": {**asdict(words), "Council": words.council[:1].upper() + words.council[1:]},
+        "words": {**asdict(words), "Council": words.council[:1].upper() + words.council[1:],
+                  "the_secretariat": words.the_secretariat},
         "trajectory": {"id": row.id, "title": row.title, "flow_title": flow.title,
                        "state_label": flow.state(row.state).label},
         "data": dict(row.data),

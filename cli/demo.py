@@ -70,19 +70,18 @@ def _prepare(svc: Service) -> None:
 
 
 def run() -> None:
-    """Een rondleiding: één gevraagd advies van aanvraag tot afsluiting, op een gesimuleerde klok."""
+    """Een rondleiding: één traject van elke stroom, van begin tot eind, op een gesimuleerde klok."""
     config = settings()
-    clock = FrozenClock(datetime(2026, 3, 24, 9, 30, tzinfo=AMSTERDAM))
-    svc = Service(make_engine_without_pool(config.database_url), config, clock)
-    _prepare(svc)
-    guide = Guide(svc, clock)
-    view = guide.step("De beleidsadviseur vraagt advies", svc.start(
-        "asked_advice", "demo", "Regiovisie beschermd wonen", SECRETARIAT,
-        {"policy_adviser": "beleid@example.org", "received_on": "2026-03-24"}))
-    walk(guide, svc, view["id"])
+    engine = make_engine_without_pool(config.database_url)
+    _prepare(Service(engine, config))
+    for title, walk_flow in WALKS:
+        clock = FrozenClock(datetime(2026, 3, 24, 9, 30, tzinfo=AMSTERDAM))
+        svc = Service(engine, config, clock)
+        out.rule(f"[bold blue]{escape(title)}")
+        tid = walk_flow(Guide(svc, clock), svc)
+        out.print(f"Bekijk het traject met: advies show {tid}")
     out.rule("[bold green]Klaar")
-    out.print(f"Traject {view['id']} is afgesloten. Bekijk het met: advies show {view['id']}")
-    open_call(Service(svc.engine, config))
+    open_call(Service(engine, config))
 
 
 def open_call(svc: Service) -> None:
@@ -108,6 +107,15 @@ def answer_link(svc: Service, trajectory_id: int, email: str) -> str:
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else ""
     return next(word for word in text.split() if "/antwoord/" in word)
+
+
+def walk_asked(guide: Guide, svc: Service) -> int:
+    """Groningen: one asked advice from the request to its close."""
+    tid = int(guide.step("De beleidsadviseur vraagt advies", svc.start(
+        "asked_advice", "demo", "Regiovisie beschermd wonen", SECRETARIAT,
+        {"policy_adviser": "beleid@example.org", "received_on": "2026-03-24"}))["id"])
+    walk(guide, svc, tid)
+    return tid
 
 
 def walk(guide: Guide, svc: Service, tid: int) -> None:
@@ -143,3 +151,105 @@ def walk(guide: Guide, svc: Service, tid: int) -> None:
 
 def clock_day(guide: Guide) -> str:
     return guide.clock.now().astimezone(AMSTERDAM).date().isoformat()
+
+
+def walk_unasked(guide: Guide, svc: Service) -> int:
+    """Groningen: a signal that becomes an asked advice (the handoff)."""
+    view = guide.step("Een deelnemer meldt een signaal", svc.start(
+        "unasked_advice", "demo", "Wachttijden schuldhulpverlening", "cor@example.org",
+        {"summary": "Inwoners wachten maanden op een eerste gesprek."}))
+    tid = int(view["id"])
+    guide.wait(2)
+    guide.step("Het secretariaat vraagt de ambtenaar om een afspraak", svc.fire(
+        tid, "contact_official", SECRETARIAT, {"official": "beleid@example.org"}))
+    guide.wait(12)
+    guide.step("De afspraak is gehouden", svc.fire(
+        tid, "appointment_held", SECRETARIAT, {"note": "De gemeente herkent het probleem."}))
+    view = guide.step("Gemeente en adviesgroep gaan samenwerken: een gevraagd advies",
+                      svc.fire(tid, "collaboration_agreed", SECRETARIAT))
+    for link in view["links"]:
+        out.print(f"Gekoppeld: traject {link['id']} ({link['flow']}), {link['relation']}")
+    return tid
+
+
+MD_SECRETARY = "secretaris@voorbeeldveld.example.org"
+MD_LIAISON = "verbinding@voorbeeldveld.example.org"
+
+
+def walk_md_signal(guide: Guide, svc: Service) -> int:
+    """Midden-Drenthe: a signal from a theme group, via the officer and the alderman, to an
+    unasked advice and the council."""
+    tid = int(guide.step("De voorzitter van de themagroep brengt een signaal in", svc.start(
+        "md_signal", "demo-md", "Wachtlijst huishoudelijke hulp", "harm@voorbeeldveld.example.org",
+        {"theme_group": "Participeren", "domain": "Wmo", "individual_case": "nee",
+         "summary": "Inwoners wachten maanden op een indicatie voor huishoudelijke hulp."}))["id"])
+    fire = svc.fire
+    guide.step("Het signaal gaat naar de beleidsmedewerker", fire(
+        tid, "share_with_officer", MD_SECRETARY,
+        {"officer": "beleid@voorbeeldveld.example.org", "meeting_on": "2026-04-07"}))
+    guide.wait(14)
+    guide.step("Het gesprek met de beleidsmedewerker is gehouden",
+               fire(tid, "officer_meeting_held", MD_SECRETARY))
+    guide.wait(20)
+    guide.step("Het verslag van de gemeente is er", fire(
+        tid, "record_report", MD_SECRETARY, {"document": "De gemeente onderzoekt de wachtlijst."}))
+    guide.step("Niet genoeg: naar de wethouder", fire(tid, "escalate_to_alderman", MD_SECRETARY))
+    guide.wait(30)
+    guide.step("Het gesprek met de wethouder is gehouden", fire(
+        tid, "alderman_meeting_held", MD_SECRETARY, {"document": "De wethouder zegt niets toe."}))
+    guide.step("Nog steeds niet genoeg: een ongevraagd advies",
+               fire(tid, "escalate_to_unasked_advice", MD_SECRETARY))
+    guide.step("Het advies wordt aangekondigd bij het college", fire(
+        tid, "announce_advice", MD_SECRETARY,
+        {"subject": "Wachtlijst huishoudelijke hulp", "explanation": "Inwoners wachten te lang."}))
+    guide.wait(14)
+    guide.step("De plenaire vergadering stelt het advies vast",
+               fire(tid, "adopt_advice", MD_SECRETARY, {"adopted_on": clock_day(guide)}))
+    guide.step("Het advies wordt verstuurd", fire(
+        tid, "send_advice", MD_SECRETARY, {"document": "Verkort de wachttijd tot zes weken."}))
+    guide.wait(35)
+    guide.step("De reactie van het college is er", fire(
+        tid, "record_response", MD_LIAISON,
+        {"received_on": clock_day(guide), "document": "Het college neemt het advies over."}))
+    guide.step("Advies en reactie gaan naar de griffie", fire(tid, "forwarded", MD_LIAISON))
+    return tid
+
+
+def walk_md_asked(guide: Guide, svc: Service) -> int:
+    """Midden-Drenthe: an asked advice on a regulation, with the Platform Inclusie."""
+    fire = svc.fire
+    tid = int(guide.step("De gemeente vraagt advies over een verordening", svc.start(
+        "md_asked_advice", "demo-md", "Verordening maatschappelijke ondersteuning 2027",
+        MD_SECRETARY, {"policy_adviser": "beleid@voorbeeldveld.example.org",
+                       "received_on": "2026-03-24", "document_type": "verordening"}))["id"])
+    guide.step("De vraag gaat naar een themagroep; het Platform Inclusie wordt gevraagd",
+               fire(tid, "assign", MD_SECRETARY, {"group": "Zorg en welzijn"}))
+    guide.wait(2)
+    guide.step("Roos van het Platform Inclusie doet mee",
+               fire(tid, "sign_up", "roos@voorbeeldveld.example.org"))
+    guide.wait(5)
+    guide.step("De ambtelijke toelichting is gehouden",
+               fire(tid, "officer_briefing_held", MD_SECRETARY))
+    guide.wait(14)
+    guide.step("De themagroep levert een concept", fire(
+        tid, "submit_draft", MD_SECRETARY, {"document": "Concept: let op de eigen bijdrage."}))
+    guide.wait(7)
+    guide.step("De plenaire vergadering stelt het advies vast",
+               fire(tid, "adopt_advice", MD_SECRETARY, {"adopted_on": clock_day(guide)}))
+    guide.step("Het advies wordt verstuurd", fire(
+        tid, "send_advice", MD_SECRETARY, {"document": "Houd de eigen bijdrage laag."}))
+    guide.wait(30)
+    guide.step("De reactie van het college is er", fire(
+        tid, "record_response", MD_LIAISON,
+        {"received_on": clock_day(guide), "document": "Het college past de verordening aan."}))
+    guide.step("De verordening gaat naar de raad: advies en reactie naar de griffie",
+               fire(tid, "forwarded", MD_LIAISON))
+    return tid
+
+
+WALKS = (
+    ("Gevraagd advies (Groningen)", walk_asked),
+    ("Ongevraagd advies dat een gevraagd advies wordt (Groningen)", walk_unasked),
+    ("Signaal naar wethouder en ongevraagd advies (Midden-Drenthe)", walk_md_signal),
+    ("Gevraagd advies met het Platform Inclusie (Midden-Drenthe)", walk_md_asked),
+)

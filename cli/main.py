@@ -47,7 +47,7 @@ def init(demo_data: Annotated[bool, typer.Option("--demo", help="Laad een verzon
     if demo_data:
         path = Path(str(resources.files("cli") / "demo_org.toml"))
         org_file.load(engine, path)
-        out.print("Voorbeeldorganisatie 'demo' geladen.")
+        out.print("Voorbeeldorganisaties 'demo' (Groningen) en 'demo-md' (Midden-Drenthe) geladen.")
 
 
 @org_app.command("load")

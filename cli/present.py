@@ -8,15 +8,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.context import out
+from engine import labels
 
-STATUS = {
-    "running": "loopt",
-    "suspended": "opgeschort",
-    "overdue": "verlopen",
-    "met": "gehaald",
-    "cancelled": "vervallen",
-    "expired": "afgelopen",
-}
+RELATIONS = {"continued_as": "voortgezet als", "continues": "vervolg van"}
 
 
 def trajectory(view: dict[str, Any]) -> None:
@@ -24,13 +18,19 @@ def trajectory(view: dict[str, Any]) -> None:
     suspended = " [yellow](opgeschort)[/]" if view["suspended"] else ""
     out.print(f"Stap: [bold]{escape(view['state_label'])}[/] ({view['state']}){suspended}")
     if view["allowed_events"]:
-        out.print(f"Mogelijke gebeurtenissen: {', '.join(view['allowed_events'])}")
+        names = view.get("allowed_labels", {})
+        out.print("Mogelijke gebeurtenissen: " + ", ".join(
+            f"{escape(names.get(e, e))} ({e})" for e in view["allowed_events"]))
+    for link in view.get("links", []):
+        out.print(f"Gekoppeld: {RELATIONS.get(link['relation'], link['relation'])} traject "
+                  f"{link['id']} ({link['flow']}): {escape(link.get('title', ''))}")
     deadlines(view["deadlines"], with_trajectory=False)
     if view["history"]:
-        table = Table("Wanneer", "Wie", "Gebeurtenis", "Naar", title="Geschiedenis", title_justify="left")
+        table = Table("Wanneer (Amsterdam)", "Wie", "Gebeurtenis", "Naar", title="Geschiedenis",
+                      title_justify="left")
         for entry in view["history"]:
-            table.add_row(entry["at"][:16].replace("T", " "), escape(entry["actor"]), entry["event"],
-                          entry["to"])
+            table.add_row(entry.get("at_local", entry["at"]), escape(entry["actor"]),
+                          escape(entry.get("event_label", entry["event"])), entry["to"])
         out.print(table)
 
 
@@ -44,7 +44,7 @@ def deadlines(rows: list[dict[str, Any]], *, with_trajectory: bool = True) -> No
     for name in ("Termijn", "Einddatum", "Status", "Uitleg"):
         table.add_column(name)
     for row in rows:
-        cells = [row["label"], row["due"], STATUS.get(row["status"], row["status"]),
+        cells = [row["label"], row["due"], labels.status(row["status"]),
                  escape(row["explanation"])]
         table.add_row(*([str(row["trajectory_id"])] if with_trajectory else []), *cells)
     out.print(table)

@@ -64,6 +64,16 @@ class Words:
         """'1 deelnemer', '3 deelnemers'."""
         return f"{number} {self.member if number == 1 else self.members}"
 
+    @property
+    def the_secretariat(self) -> str:
+        """With its article: 'het secretariaat', 'de stuurgroep', 'de ambtelijk secretaris'."""
+        last = self.secretariat.split()[-1].lower() if self.secretariat.strip() else ""
+        return f"{'het' if last in HET_WORDS else 'de'} {self.secretariat}"
+
+
+#: The words a council may use for its secretariat that take 'het' (the rest take 'de').
+HET_WORDS = frozenset({"secretariaat", "bestuur", "team", "kernteam", "platform", "bureau"})
+
 
 @dataclass(frozen=True)
 class OrgGroup:
@@ -124,6 +134,7 @@ class Field:
     required: bool = True
     options: tuple[str, ...] = ()  # a choice: the values that may be given
     refused: tuple[tuple[str, str], ...] = ()  # a choice: values refused, with the reason
+    role: str | None = None  # a person: the role they must hold in the organisation
 
 
 def choice(name: str, label: str, options: tuple[str, ...], *, required: bool = True,
@@ -158,8 +169,8 @@ def a_time(name: str, label: str, *, required: bool = True) -> Field:
     return Field(name, label, "time", required)
 
 
-def person(name: str, label: str, *, required: bool = True) -> Field:
-    return Field(name, label, "person", required)
+def person(name: str, label: str, *, required: bool = True, role: str | None = None) -> Field:
+    return Field(name, label, "person", required, role=role)
 
 
 def url(name: str, label: str, *, required: bool = True) -> Field:

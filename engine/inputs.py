@@ -8,7 +8,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from engine.dsl import Field
+from engine import labels
+from engine.dsl import Field, Words
 from engine.errors import InvalidInput, NotFound
 from engine.terms import TermError, parse_term
 
@@ -101,6 +102,7 @@ def coerce(
     event: str,
     is_person: Callable[[str], bool],
     groups: Collection[str] = (),
+    has_role: Callable[[str, str], bool] | None = None,
 ) -> dict[str, Any]:
     """Check every given value against the event's fields; refuse unknown and missing ones."""
     by_name = {f.name: f for f in fields}
@@ -120,6 +122,9 @@ def coerce(
                 )
             continue
         checked[f.name] = _one(f, value, is_person, groups)
+        if f.role and has_role is not None and not has_role(checked[f.name], f.role):
+            raise NotFound(f"{checked[f.name]} heeft niet de rol {labels.role(f.role, Words())} "
+                           f"en kan dus geen {f.label} zijn.")
     return checked
 
 

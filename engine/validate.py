@@ -20,6 +20,7 @@ def check(flow: Flow, template_dir: Path | None) -> None:
     _finals_reachable(flow)
     _deadlines_guarded(flow)
     _roles_known(flow)
+    _calls_declared(flow)
     if template_dir is not None:
         _templates_present(flow, template_dir)
 
@@ -100,6 +101,16 @@ def _roles_known(flow: Flow) -> None:
     for spec in flow.deadlines:
         if set(spec.alert) - KNOWN_ROLES:
             _fail(flow, f"deadline {spec.name!r} alerts unknown roles")
+
+
+def _calls_declared(flow: Flow) -> None:
+    """An answer page finds the open call through `Flow.calls`: a flow with sign-ups names them."""
+    if "sign_up" in flow.events() and not flow.calls:
+        _fail(flow, "it has sign_up but declares no calls: add calls=(CALL, ...) to the Flow")
+    windows = {d.name for d in flow.deadlines}
+    for call in flow.calls:
+        if call.window not in windows:
+            _fail(flow, f"call to {call.role!r} has no deadline {call.window!r}: add call.term(...)")
 
 
 def mails_of(flow: Flow) -> list[Mail]:

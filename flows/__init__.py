@@ -13,6 +13,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 def all_flows() -> dict[str, CompiledFlow]:
     """Every flow by name, built and validated once."""
-    from flows import asked_advice
+    from flows import asked_advice, midden_drenthe, unasked_advice
 
-    return {f.name: f for f in (asked_advice.COMPILED,)}
+    return {f.name: f for f in (asked_advice.COMPILED, unasked_advice.COMPILED,
+                                midden_drenthe.COMPILED_SIGNAL, midden_drenthe.COMPILED_ASKED)}

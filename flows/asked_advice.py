@@ -218,6 +218,7 @@ FLOW = Flow(
         State("closed", "Afgesloten", final=True),
     ),
     anywhere=standard.exits(SECRETARIAT),
+    calls=(CALL,),
 )
 
 COMPILED = CompiledFlow(FLOW, TEMPLATE_DIR)

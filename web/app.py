@@ -27,8 +27,10 @@ from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.directory import words_of
 from app.service import Service, link_holder
 from engine import tokens
+from engine.dsl import Words
 from engine.errors import AdviesError, Conflict, InvalidInput, NotAllowed, NotFound
 from notifications.formatting import long_date
 from storage.tables import ACTIVE_DEADLINE, Organisation, Person, Trajectory, UsedToken
@@ -47,7 +49,9 @@ BASE_HEADERS = {
                                "form-action 'none'",
 }
 
-ASKED = {"asked_advice": "De gemeente vraagt ons om advies."}
+ASKED = {"asked_advice": "De gemeente vraagt ons om advies.",
+         "md_asked_advice": "De gemeente vraagt ons om advies.",
+         "unasked_advice": "We schrijven uit onszelf een advies aan de gemeente."}
 ASKED_DEFAULT = "De adviesraad werkt aan een advies."
 
 
@@ -113,10 +117,17 @@ class Call:
     org_name: str
     group_max: int
     member_name: str
+    words: Words
 
     @property
     def signups(self) -> list[str]:
-        return list(self.view["data"].get("signups", []))
+        return list((self.view.get("call") or {}).get("signups", []))
+
+    @property
+    def intro(self) -> str:
+        if (self.view.get("call") or {}).get("role") == "inclusion_platform":
+            return "We vragen het Platform Inclusie om mee te kijken: zijn er drempels om mee te doen?"
+        return f"We zoeken {self.words.members} voor een {self.words.group}."
 
     @property
     def signed_up(self) -> bool:
@@ -128,8 +139,9 @@ class Call:
 
     @property
     def closes(self) -> str | None:
+        window = (self.view.get("call") or {}).get("window")
         found = [d for d in self.view["deadlines"]
-                 if d["name"] == "signup_closes" and d["status"] in ACTIVE_DEADLINE]
+                 if d["name"] == window and d["status"] in ACTIVE_DEADLINE]
         return long_date(found[-1]["due"]) if found else None
 
 
@@ -144,8 +156,9 @@ def read_call(service: Service, token: str) -> Call:
         email = link_holder(session, claims)
         person = session.get(Person, claims.person_id)
         org_name, group_max, name = org.name, org.group_max, person.name if person else ""
+        words = words_of(org)
     view = service.show(claims.trajectory_id)
-    return Call(claims, email, view, org_name, group_max, name)
+    return Call(claims, email, view, org_name, group_max, name, words)
 
 
 def open_call(service: Service, token: str) -> Call:
@@ -168,13 +181,13 @@ def _organisation(session: Session, trajectory_id: int) -> Organisation:
 
 OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
     "signed_up": ("Dank je wel! Je doet mee", (
-        "Je bent aangemeld voor de projectgroep. Je krijgt hierover ook een e-mail.",
+        "Je bent aangemeld voor de groep. Je krijgt hierover ook een e-mail.",
         "Als de aanmelding sluit, hoor je wie er in de groep zitten en wanneer de eerste "
         "bijeenkomst is.",
         f"Wil je je later toch afmelden? {CONTACT}",
     )),
     "reserve": ("Dank je wel! Je staat op de reservelijst", (
-        "De projectgroep is al vol. Je staat nu op de reservelijst. Je krijgt hierover ook een "
+        "De groep is al vol. Je staat nu op de reservelijst. Je krijgt hierover ook een "
         "e-mail.",
         "Valt er iemand af? Dan hoor je dat van ons.",
     )),
@@ -207,7 +220,7 @@ def record(service: Service, token: str, answer: str, call: Call) -> str:
     view = service.answer(token, answer)
     if answer == WITHDRAW:
         return "withdrawn"
-    signups = list(view["data"].get("signups", []))
+    signups = list((view.get("call") or {}).get("signups", []))
     place = signups.index(call.email) if call.email in signups else 0
     return "reserve" if place >= call.group_max else "signed_up"
 
@@ -236,7 +249,7 @@ class Pages:
     def question(self, call: Call) -> HTMLResponse:
         return self.render("answer.html", view=call.view, org_name=call.org_name,
                            member_name=call.member_name, closes=call.closes,
-                           signed_up=call.signed_up,
+                           signed_up=call.signed_up, intro=call.intro,
                            asked=ASKED.get(call.view["flow"], ASKED_DEFAULT))
 
     def answered(self, call: Call, outcome: str) -> HTMLResponse:

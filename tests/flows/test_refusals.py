@@ -13,7 +13,7 @@ from tests.helpers import ADVISER, SECRETARIAT, member, outbox, start
 def test_a_member_may_not_call_participants(service: Service) -> None:
     tid = start(service)["id"]
     with pytest.raises(NotAllowed, match=r"mag 'deelnemers oproepen' \(call_participants\) niet doen: "
-                       r"dat mag alleen iemand met de rol secretariaat of voorzitter\."):
+                       r"dat mag alleen iemand met de rol stuurgroep of voorzitter\."):
         service.fire(tid, "call_participants", member("bram"))
     assert service.show(tid)["state"] == "requested"
 

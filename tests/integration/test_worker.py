@@ -78,7 +78,7 @@ def test_once_does_one_pass_and_returns(settings: Settings, sqlite_engine: Engin
     assert report.sweep is not None
     assert report.sweep.expired == 1
     assert report.digest is not None
-    assert (report.digest.week, report.digest.mails) == ("2026-W16", 1)
+    assert (report.digest.week, report.digest.mails) == ("2026-W16", 2)  # two demo organisations
     assert [p for p in report.problems if not p.startswith("mail")] == []
     with Session(sqlite_engine) as session:
         state = session.execute(select(HistoryEntry.to_state).where(HistoryEntry.trajectory_id == tid)

@@ -1,0 +1,168 @@
+"""Ongevraagd advies (Groningen, "Stroomschema ongevraagd advies").
+
+A member or the secretariat signals something; the council asks the official for an
+appointment, and then either hands it over as an asked advice (the municipality and the council
+work on it together), works on an advice of its own, or lets it rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import standard
+from engine.calls import Call
+from engine.dsl import (
+    Context,
+    Deadline,
+    Flow,
+    StartFlow,
+    State,
+    a_date,
+    longtext,
+    mail,
+    on,
+    person,
+    text,
+    to,
+    url,
+)
+from engine.machine import CompiledFlow
+from flows import TEMPLATE_DIR
+from flows._common import (
+    NOT_PUBLISHED,
+    RESPONSE_DATE_FITS,
+    SECRETARIAT,
+    SECRETARIAT_OR_SYSTEM,
+    publish,
+    remember,
+    today_as,
+)
+
+#: The own track's call to every member to join a group: the same mechanism as asked advice.
+CALL = Call(role="member", invitation="unasked_advice/call", minimum=False)
+GROUP_WORK = (*SECRETARIAT, "contact_person")
+REASON = text("reason", "reden")
+FOLLOW_UP = a_date("follow_up_on", "datum voor de nazorg", required=False)
+CONCERNED = to(fields=("official",), lists=("group",))
+
+
+def _start(ctx: Context) -> dict[str, Any]:
+    """The signaller is the person who starts, unless someone else is named."""
+    return {**ctx.data, "signalled_by": ctx.data.get("signalled_by") or ctx.actor.email}
+
+
+def _handoff(ctx: Context) -> dict[str, Any]:
+    """The asked advice the handoff starts: the official asks, received today."""
+    payload = {"title": ctx.data["title"], "policy_adviser": ctx.data["official"],
+               "received_on": ctx.today.isoformat(), "signalled_by": ctx.data["signalled_by"]}
+    if ctx.data.get("summary"):
+        payload["summary"] = ctx.data["summary"]
+    return payload
+
+
+def _record_response(ctx: Context) -> dict[str, Any]:
+    return {**remember("follow_up_on")(ctx), "response_document": ctx.payload["document"],
+            "response_received_on": ctx.payload["received_on"]}
+
+
+HANDED_OVER = mail("unasked_advice/handed_over", to("secretariat", fields=("official", "signalled_by")))
+COLLABORATE = on("collaboration_agreed", by=SECRETARIAT, label="samenwerking afgesproken")
+PUBLISH = on("publish", by=SECRETARIAT, fields=(url("url", "webadres"),), action=publish,
+             label="publicatie vastleggen").stay(when=NOT_PUBLISHED)
+REPLACE_MEMBER = CALL.replace_member(SECRETARIAT)
+
+FLOW = Flow(
+    name="unasked_advice",
+    title="Ongevraagd advies",
+    version=1,
+    start="signalled",
+    start_by=(*SECRETARIAT, "member"),
+    start_fields=(
+        text("title", "onderwerp"),
+        person("signalled_by", "wie het signaal geeft", required=False),
+        longtext("summary", "samenvatting", required=False),
+    ),
+    start_action=_start,
+    deadlines=(
+        Deadline("appointment", "afspraak met de ambtenaar", ("contacting",),
+                 org_term="appointment_term", base_label="het verzoek om een afspraak"),
+        CALL.term(("own_track_calling",)),
+        Deadline("response_due", "reactietermijn college", ("awaiting_response",),
+                 org_term="response_term", base="advice_sent_on",
+                 base_label="verzending van het advies", alert=("liaison", "secretariat")),
+        Deadline("follow_up", "nazorg", ("monitoring",), term="6m", override="follow_up_on",
+                 base="response_received_on", base_label="ontvangst van de reactie"),
+    ),
+    states=(
+        State("signalled", "Signaal ontvangen",
+              mails=(mail("unasked_advice/signal_received", to("secretariat")),),
+              exits=(
+                  on("contact_official", by=SECRETARIAT,
+                     fields=(person("official", "ambtenaar", role="policy_adviser"),),
+                     action=remember("official"), label="ambtenaar benaderen")
+                  .to("contacting"),
+                  on("drop", by=SECRETARIAT, fields=(REASON,), action=remember("reason"),
+                     label="laten rusten")
+                  .to("dropped", mails=(mail("unasked_advice/dropped",
+                                             to(fields=("signalled_by",))),)),
+              )),
+        State("contacting", "Afspraak maken met de ambtenaar",
+              mails=(mail("unasked_advice/appointment_request", to(fields=("official",))),),
+              exits=(
+                  on("appointment_held", by=(*SECRETARIAT, "policy_adviser"),
+                     fields=(longtext("note", "wat er besproken is", required=False),),
+                     action=remember("note"), label="afspraak gehouden")
+                  .to("deciding"),
+                  COLLABORATE.to("handed_over", mails=(HANDED_OVER,)),
+              )),
+        State("deciding", "Besluiten wat we doen", exits=(
+            on("start_own_track", by=SECRETARIAT, label="zelf een advies schrijven")
+            .to("own_track", mails=(mail("unasked_advice/own_track",
+                                         to("secretariat", fields=("signalled_by", "official"))),)),
+            on("no_action", by=SECRETARIAT, fields=(REASON,), action=remember("reason"),
+               label="geen actie")
+            .to("closed", mails=(mail("unasked_advice/no_action", to(fields=("signalled_by",))),)),
+            COLLABORATE.to("handed_over", mails=(HANDED_OVER,)),
+        )),
+        State("own_track", "Eigen advies schrijven", exits=(
+            on("call_participants", by=SECRETARIAT, label="deelnemers oproepen")
+            .to("own_track_calling"),
+            REPLACE_MEMBER,
+            on("send_advice", by=GROUP_WORK, fields=(longtext("document", "advies"),),
+               action=today_as("advice_sent_on", "document"), label="advies versturen")
+            .to("awaiting_response", mails=(
+                mail("unasked_advice/advice_sent",
+                     to("liaison", "alderman", fields=("official",), lists=("group",))),)),
+        )),
+        State("own_track_calling", "Oproep aan de deelnemers",
+              mails=(CALL.invite(),),
+              exits=(
+                  *CALL.answers(),
+                  *CALL.closing(SECRETARIAT_OR_SYSTEM, "own_track", mails=(
+                      mail("unasked_advice/group_formed", to("secretariat", lists=("group",))),)),
+              )),
+        State("awaiting_response", "Wachten op de reactie van het college", exits=(
+            on("record_response", by=(*SECRETARIAT, "liaison"),
+               fields=(a_date("received_on", "datum van ontvangst"),
+                       longtext("document", "reactie van het college"), FOLLOW_UP),
+               action=_record_response, label="reactie vastleggen", checks=(RESPONSE_DATE_FITS,))
+            .to("monitoring", mails=(
+                mail("unasked_advice/response_received",
+                     to("member", fields=("official",), lists=("group",))),)),
+            PUBLISH,
+        )),
+        State("monitoring", "Nazorg: volgen wat er met het advies gebeurt", exits=(
+            on("close", by=SECRETARIAT, label="afsluiten").to("closed"),
+            PUBLISH,
+        )),
+        State("handed_over", "Overgedragen als gevraagd advies", final=True, starts=(
+            StartFlow("asked_advice", payload=_handoff, relation="continued_as", back="continues"),)),
+        State("dropped", "Laten rusten", final=True, cancels=True),
+        State("withdrawn", "Ingetrokken", final=True, cancels=True),
+        State("closed", "Afgesloten", final=True),
+    ),
+    anywhere=standard.exits(SECRETARIAT, concerned=CONCERNED),
+    calls=(CALL,),
+)
+
+COMPILED = CompiledFlow(FLOW, TEMPLATE_DIR)
