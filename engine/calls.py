@@ -38,6 +38,7 @@ class Call:
     prefix: str = ""
     window: str = "signup_closes"  # the deadline of the sign-up term
     minimum: bool = True  # fewer sign-ups than the organisation's group_min: understaffed
+    once: bool = False  # the group, once formed, stays: coming back does not call again
 
     @property
     def signups(self) -> str:
@@ -134,7 +135,8 @@ class Call:
         """close_signup: the group forms and goes to `dest` (None: stays); with too few
         sign-ups to `short` when the call has a minimum."""
         reserve = (self.reserve_mail(),)
-        close = on("close_signup", by=by, action=self.form_group, label="aanmelding sluiten")
+        close = on("close_signup", by=by, action=self.form_group, label="aanmelding sluiten",
+                   ends=(self.window,))
         enough = close.to(dest, when=self.guards()["enough"], mails=mails + reserve) if dest \
             else close.stay(when=self.guards()["enough"], mails=mails + reserve)
         if short is None:
@@ -163,4 +165,4 @@ class Call:
         """The sign-up term: the organisation's `signup_window`, closed by the worker."""
         return Deadline(self.window, "aanmeldtermijn", guards, org_term="signup_window",
                         base_label="de oproep", on_expiry="close_signup",
-                        reminders=(self.reminder(),))
+                        reminders=(self.reminder(),), unless=self.group if self.once else None)

@@ -18,13 +18,19 @@ def on_move(flow: Flow, ctx: Context, source: str | None, dest: str) -> list[eff
     found: list[effects.Effect] = []
     for spec in flow.deadlines:
         was, now = source in spec.guards, dest in spec.guards
-        if now and not was:
+        if now and not was and not (spec.unless and spec.unless in ctx.data):
             due = due_for(spec, ctx)
             found.append(effects.StartDeadline(spec, due.due, due.explanation))
         elif was and not now and spec.name in ctx.deadlines:
             found.append(effects.CloseDeadline(spec.name, closing_status(
                 ctx.deadlines[spec.name], ctx.today, cancelled=flow.state(dest).cancels)))
     return found
+
+
+def on_ends(ctx: Context, names: tuple[str, ...], closed: set[str]) -> list[effects.Effect]:
+    """The running deadlines an event meets in its own right (a call closed by hand)."""
+    return [effects.CloseDeadline(n, closing_status(ctx.deadlines[n], ctx.today, cancelled=False))
+            for n in names if n in ctx.deadlines and n not in closed]
 
 
 def closing_status(view: DeadlineView, today: date, *, cancelled: bool) -> str:

@@ -269,6 +269,7 @@ class Transition:
     mails: tuple[Mail, ...] = ()
     label: str = ""
     checks: tuple[Check, ...] = ()
+    ends: tuple[str, ...] = ()  # deadlines this event meets, also when it stays in its state
 
     def from_states(self, *states: str) -> Transition:
         return replace(self, source=tuple(states))
@@ -284,6 +285,7 @@ class On:
     action: Action | None = None
     label: str = ""
     checks: tuple[Check, ...] = ()
+    ends: tuple[str, ...] = ()
 
     def to(self, dest: str, *, when: Guard | None = None, mails: tuple[Mail, ...] = ()) -> Transition:
         return self._make(dest, when, mails)
@@ -302,6 +304,7 @@ class On:
             mails=mails,
             label=self.label,
             checks=self.checks,
+            ends=self.ends,
         )
 
 
@@ -313,8 +316,10 @@ def on(
     action: Action | None = None,
     label: str = "",
     checks: tuple[Check, ...] = (),
+    ends: tuple[str, ...] = (),
 ) -> On:
-    return On(event=event, by=by, fields=fields, action=action, label=label, checks=checks)
+    return On(event=event, by=by, fields=fields, action=action, label=label, checks=checks,
+              ends=ends)
 
 
 @dataclass(frozen=True)
@@ -362,6 +367,7 @@ class Deadline:
     alert: tuple[str, ...] = ("secretariat",)
     atw: bool = True
     reminders: tuple[Reminder, ...] = ()  # extra mails before the end (see Reminder)
+    unless: str | None = None  # a data field: once it exists, entering again starts no new term
 
 
 @dataclass(frozen=True)

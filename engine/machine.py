@@ -140,6 +140,8 @@ class CompiledFlow:
             mails += state.mails
             found += deadline_rules.on_move(self.flow, after, ctx.state, dest)
             found += [effects.StartLinked(s, s.payload(after)) for s in state.starts]
+        closed = {e.name for e in found if isinstance(e, effects.CloseDeadline)}
+        found += deadline_rules.on_ends(after, taken.ends, closed)
         found += deadline_rules.on_event(after, taken.event)
         return effects.Outcome(taken.event, ctx.state, dest, data,
                                (*_sent(mails, after), *found))

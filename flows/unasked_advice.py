@@ -1,8 +1,8 @@
 """Ongevraagd advies (Groningen, "Stroomschema ongevraagd advies").
 
-A member or the secretariat signals something; the council asks the official for an
-appointment, and then either hands it over as an asked advice (the municipality and the council
-work on it together), works on an advice of its own, or lets it rest.
+A member or the secretariat signals a concern; the council asks the official involved for an
+appointment and then either hands it over as an asked advice (the municipality and the council
+work on it together), writes an advice of its own, or lets it rest.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from engine.dsl import (
     Context,
     Deadline,
     Flow,
+    Guard,
     StartFlow,
     State,
     a_date,
@@ -38,12 +39,33 @@ from flows._common import (
     today_as,
 )
 
-#: The own track's call to every member to join a group: the same mechanism as asked advice.
-CALL = Call(role="member", invitation="unasked_advice/call", minimum=False)
 GROUP_WORK = (*SECRETARIAT, "contact_person")
-REASON = text("reason", "reden")
-FOLLOW_UP = a_date("follow_up_on", "datum voor de nazorg", required=False)
-CONCERNED = to(fields=("official",), lists=("group",))
+
+#: The own track's call to every member to join a group: the same mechanism as asked advice.
+#: Without a minimum: the council chose to write this advice itself, so the track goes on with
+#: whoever signs up (the secretariat may call again from `own_track`).
+CALL = Call(role="member", invitation="unasked_advice/call", minimum=False)
+
+#: Who hears of a withdrawal, suspension, resumption or extension: the official, the signaller
+#: and the group.
+CONCERNED = to(fields=("official", "signalled_by"), lists=("group",))
+
+# --- guards: named questions, no I/O -------------------------------------------------------
+
+
+def _uses_asked_advice(ctx: Context) -> bool:
+    return ctx.org.flows is None or "asked_advice" in ctx.org.flows
+
+
+USES_ASKED_ADVICE = Guard(
+    "uses_asked_advice",
+    _uses_asked_advice,
+    "Deze organisatie gebruikt geen gevraagd advies: het signaal kan niet verder als gevraagd advies.",
+    explain=lambda c: f"{c.org.name} gebruikt geen gevraagd advies: het signaal kan niet verder "
+                      f"als gevraagd advies. Kies 'zelf een advies schrijven' of 'geen actie'.",
+)
+
+# --- actions: the new data of the trajectory, pure ------------------------------------------
 
 
 def _start(ctx: Context) -> dict[str, Any]:
@@ -52,7 +74,7 @@ def _start(ctx: Context) -> dict[str, Any]:
 
 
 def _handoff(ctx: Context) -> dict[str, Any]:
-    """The asked advice the handoff starts: the official asks, received today."""
+    """The start fields of the asked advice the handoff opens: the official asks, today."""
     payload = {"title": ctx.data["title"], "policy_adviser": ctx.data["official"],
                "received_on": ctx.today.isoformat(), "signalled_by": ctx.data["signalled_by"]}
     if ctx.data.get("summary"):
@@ -65,11 +87,18 @@ def _record_response(ctx: Context) -> dict[str, Any]:
             "response_received_on": ctx.payload["received_on"]}
 
 
-HANDED_OVER = mail("unasked_advice/handed_over", to("secretariat", fields=("official", "signalled_by")))
-COLLABORATE = on("collaboration_agreed", by=SECRETARIAT, label="samenwerking afgesproken")
+# --- exits more than one state has ----------------------------------------------------------
+
+REASON = text("reason", "reden")
+FOLLOW_UP = a_date("follow_up_on", "datum voor de nazorg", required=False)
+COLLABORATE = on("collaboration_agreed", by=SECRETARIAT, label="samenwerking afgesproken").to(
+    "handed_over", when=USES_ASKED_ADVICE,
+    mails=(mail("unasked_advice/handed_over",
+                to("secretariat", fields=("official", "signalled_by"))),))
 PUBLISH = on("publish", by=SECRETARIAT, fields=(url("url", "webadres"),), action=publish,
              label="publicatie vastleggen").stay(when=NOT_PUBLISHED)
-REPLACE_MEMBER = CALL.replace_member(SECRETARIAT)
+
+# --- the flow, one state after another ------------------------------------------------------
 
 FLOW = Flow(
     name="unasked_advice",
@@ -85,7 +114,8 @@ FLOW = Flow(
     start_action=_start,
     deadlines=(
         Deadline("appointment", "afspraak met de ambtenaar", ("contacting",),
-                 org_term="appointment_term", base_label="het verzoek om een afspraak"),
+                 org_term="appointment_term", base_label="het verzoek om een afspraak",
+                 alert=("secretariat",)),
         CALL.term(("own_track_calling",)),
         Deadline("response_due", "reactietermijn college", ("awaiting_response",),
                  org_term="response_term", base="advice_sent_on",
@@ -103,31 +133,33 @@ FLOW = Flow(
                   .to("contacting"),
                   on("drop", by=SECRETARIAT, fields=(REASON,), action=remember("reason"),
                      label="laten rusten")
-                  .to("dropped", mails=(mail("unasked_advice/dropped",
-                                             to(fields=("signalled_by",))),)),
+                  .to("dropped", mails=(
+                      mail("unasked_advice/dropped", to(fields=("signalled_by",))),)),
               )),
         State("contacting", "Afspraak maken met de ambtenaar",
               mails=(mail("unasked_advice/appointment_request", to(fields=("official",))),),
               exits=(
                   on("appointment_held", by=(*SECRETARIAT, "policy_adviser"),
-                     fields=(longtext("note", "wat er besproken is", required=False),),
+                     fields=(longtext("note", "wat het gesprek opleverde", required=False),),
                      action=remember("note"), label="afspraak gehouden")
                   .to("deciding"),
-                  COLLABORATE.to("handed_over", mails=(HANDED_OVER,)),
+                  COLLABORATE,
               )),
-        State("deciding", "Besluiten wat we doen", exits=(
+        State("deciding", "Besluiten welke actie volgt", exits=(
             on("start_own_track", by=SECRETARIAT, label="zelf een advies schrijven")
-            .to("own_track", mails=(mail("unasked_advice/own_track",
-                                         to("secretariat", fields=("signalled_by", "official"))),)),
+            .to("own_track", mails=(
+                mail("unasked_advice/own_track",
+                     to("secretariat", fields=("signalled_by", "official"))),)),
             on("no_action", by=SECRETARIAT, fields=(REASON,), action=remember("reason"),
                label="geen actie")
-            .to("closed", mails=(mail("unasked_advice/no_action", to(fields=("signalled_by",))),)),
-            COLLABORATE.to("handed_over", mails=(HANDED_OVER,)),
+            .to("closed", mails=(
+                mail("unasked_advice/no_action", to(fields=("signalled_by",))),)),
+            COLLABORATE,
         )),
         State("own_track", "Eigen advies schrijven", exits=(
             on("call_participants", by=SECRETARIAT, label="deelnemers oproepen")
             .to("own_track_calling"),
-            REPLACE_MEMBER,
+            CALL.replace_member(SECRETARIAT),
             on("send_advice", by=GROUP_WORK, fields=(longtext("document", "advies"),),
                action=today_as("advice_sent_on", "document"), label="advies versturen")
             .to("awaiting_response", mails=(
@@ -155,9 +187,10 @@ FLOW = Flow(
             on("close", by=SECRETARIAT, label="afsluiten").to("closed"),
             PUBLISH,
         )),
-        State("handed_over", "Overgedragen als gevraagd advies", final=True, starts=(
-            StartFlow("asked_advice", payload=_handoff, relation="continued_as", back="continues"),)),
-        State("dropped", "Laten rusten", final=True, cancels=True),
+        State("handed_over", "Verder als gevraagd advies", final=True, starts=(
+            StartFlow("asked_advice", payload=_handoff, relation="continued_as", back="continues"),
+        )),
+        State("dropped", "Signaal laten rusten", final=True, cancels=True),
         State("withdrawn", "Ingetrokken", final=True, cancels=True),
         State("closed", "Afgesloten", final=True),
     ),

@@ -35,4 +35,5 @@ def test_the_readme_carries_a_signal_from_theme_group_to_council(tmp_path: Path)
     assert "Stap: Afgesloten (closed)" in result.stdout
     shown = subprocess.run(["advies", "show", "7", "--json"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60, check=True).stdout
-    assert '"flow": "md_signal"' in shown and '"state": "closed"' in shown
+    assert '"flow": "md_signal"' in shown
+    assert '"state": "closed"' in shown
