@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.dsl import Context, Guard
+from engine.dsl import Context, Deadline, Guard, Transition, a_date, on, url
 from engine.machine import data_with_payload
 from engine.terms import format_date
 
@@ -56,3 +56,26 @@ def response_date_problem(ctx: Context) -> str | None:
 
 
 RESPONSE_DATE_FITS = response_date_problem
+
+
+#: The college's written response: its term runs from the day the advice was sent; reminders and
+#: the overdue alert go to the liaison and the secretariat (DESIGN.md §3, every flow).
+RESPONSE_DUE = Deadline("response_due", "reactietermijn college", ("awaiting_response",),
+                        org_term="response_term", base="advice_sent_on",
+                        base_label="verzending van het advies", alert=("liaison", "secretariat"))
+#: After the response: 6 months from the day it arrived, or the agreed date.
+FOLLOW_UP = Deadline("follow_up", "nazorg", ("monitoring",), term="6m", override="follow_up_on",
+                     base="response_received_on", base_label="ontvangst van de reactie")
+FOLLOW_UP_ON = a_date("follow_up_on", "datum voor de nazorg", required=False)
+
+
+def record_response(ctx: Context) -> dict[str, Any]:
+    """Keep the college's response and the day it arrived (and an agreed follow-up date)."""
+    return {**remember("follow_up_on")(ctx), "response_document": ctx.payload["document"],
+            "response_received_on": ctx.payload["received_on"]}
+
+
+def publish_exit() -> Transition:
+    """`publish` (url): where the advice was published, recorded once."""
+    return on("publish", by=SECRETARIAT, fields=(url("url", "webadres"),), action=publish,
+              label="publicatie vastleggen").stay(when=NOT_PUBLISHED)

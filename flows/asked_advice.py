@@ -25,16 +25,18 @@ from engine.dsl import (
     person,
     text,
     to,
-    url,
 )
 from engine.machine import CompiledFlow
 from flows import TEMPLATE_DIR
 from flows._common import (
-    NOT_PUBLISHED,
+    FOLLOW_UP,
+    FOLLOW_UP_ON,
     RESPONSE_DATE_FITS,
+    RESPONSE_DUE,
     SECRETARIAT,
     SECRETARIAT_OR_SYSTEM,
-    publish,
+    publish_exit,
+    record_response,
     remember,
     today_as,
 )
@@ -73,12 +75,6 @@ def _choose_contact(ctx: Context) -> dict[str, Any]:
     return {**ctx.data, "contact_person": ctx.payload["contact_person"]}
 
 
-def _record_response(ctx: Context) -> dict[str, Any]:
-    return {
-        **remember("follow_up_on")(ctx),
-        "response_document": ctx.payload["document"],
-        "response_received_on": ctx.payload["received_on"],
-    }
 
 
 REPLACE_MEMBER = CALL.replace_member(SECRETARIAT)
@@ -95,7 +91,6 @@ ADVISING_STATES = (
     "advising",
 )
 REASON = text("reason", "reden")
-FOLLOW_UP = a_date("follow_up_on", "datum voor de nazorg", required=False)
 
 FLOW = Flow(
     name="asked_advice",
@@ -114,11 +109,8 @@ FLOW = Flow(
         Deadline("advice_due", "adviestermijn", ADVISING_STATES, org_term="advice_term",
                  base="received_on", base_label="ontvangst", override="advice_due"),
         CALL.term(("calling",)),
-        Deadline("response_due", "reactietermijn college", ("awaiting_response",),
-                 org_term="response_term", base="advice_sent_on",
-                 base_label="verzending van het advies", alert=("liaison", "secretariat")),
-        Deadline("follow_up", "nazorg", ("monitoring",), term="6m", override="follow_up_on",
-                 base="response_received_on", base_label="ontvangst van de reactie"),
+        RESPONSE_DUE,
+        FOLLOW_UP,
     ),
     states=(
         State("requested", "Aanvraag ontvangen",
@@ -189,7 +181,7 @@ FLOW = Flow(
             .to("awaiting_response", mails=(
                 mail("asked_advice/advice_sent",
                      to("liaison", "alderman", fields=("policy_adviser",), lists=("group",))),)),
-            on("conclude_jointly", by=GROUP_WORK, fields=(FOLLOW_UP,),
+            on("conclude_jointly", by=GROUP_WORK, fields=(FOLLOW_UP_ON,),
                action=remember("follow_up_on"), label="samen afgerond")
             .to("monitoring"),
         )),
@@ -197,21 +189,17 @@ FLOW = Flow(
             REPLACE_MEMBER,
             on("record_response", by=(*SECRETARIAT, "liaison"),
                fields=(a_date("received_on", "datum van ontvangst"),
-                       longtext("document", "reactie van het college"), FOLLOW_UP),
-               action=_record_response, label="reactie vastleggen", checks=(RESPONSE_DATE_FITS,))
+                       longtext("document", "reactie van het college"), FOLLOW_UP_ON),
+               action=record_response, label="reactie vastleggen", checks=(RESPONSE_DATE_FITS,))
             .to("monitoring", mails=(
                 mail("asked_advice/response_received",
                      to("member", fields=("policy_adviser",), lists=("group",))),)),
-            on("publish", by=SECRETARIAT, fields=(url("url", "webadres"),),
-               action=publish, label="publicatie vastleggen")
-            .stay(when=NOT_PUBLISHED),
+            publish_exit(),
         )),
         State("monitoring", "Nazorg: volgen wat er met het advies gebeurt", exits=(
             REPLACE_MEMBER,
             on("close", by=SECRETARIAT, label="afsluiten").to("closed"),
-            on("publish", by=SECRETARIAT, fields=(url("url", "webadres"),),
-               action=publish, label="publicatie vastleggen")
-            .stay(when=NOT_PUBLISHED),
+            publish_exit(),
         )),
         State("declined", "Afgewezen", final=True, cancels=True),
         State("withdrawn", "Ingetrokken", final=True, cancels=True),

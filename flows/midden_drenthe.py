@@ -28,7 +28,6 @@ from engine.dsl import (
     Flow,
     Guard,
     State,
-    Transition,
     a_date,
     choice,
     group,
@@ -39,18 +38,18 @@ from engine.dsl import (
     person,
     text,
     to,
-    url,
 )
 from engine.errors import NotAllowed
 from engine.machine import CompiledFlow
 from engine.terms import format_date
 from flows import TEMPLATE_DIR
 from flows._common import (
-    NOT_PUBLISHED,
     RESPONSE_DATE_FITS,
+    RESPONSE_DUE,
     SECRETARIAT,
     SECRETARIAT_OR_SYSTEM,
-    publish,
+    publish_exit,
+    record_response,
     remember,
     today_as,
 )
@@ -76,29 +75,16 @@ def not_in_future(name: str, what: str) -> Check:
     return check
 
 
-def _publish() -> Transition:
-    return on("publish", by=SECRETARIAT, fields=(url("url", "webadres"),), action=publish,
-              label="publicatie vastleggen").stay(when=NOT_PUBLISHED)
-
-
-def _record_response(ctx: Context) -> dict[str, Any]:
-    return {**ctx.data, "response_document": ctx.payload["document"],
-            "response_received_on": ctx.payload["received_on"]}
-
-
 RECORD_RESPONSE = on("record_response", by=LIAISON_OR_SECRETARIAT,
                      fields=(a_date("received_on", "datum van ontvangst"),
                              longtext("document", "reactie van het college")),
-                     action=_record_response, label="reactie vastleggen",
+                     action=record_response, label="reactie vastleggen",
                      checks=(RESPONSE_DATE_FITS,))
 FORWARDED = on("forwarded", by=LIAISON_OR_SECRETARIAT, label="doorgestuurd naar de griffie")
 ADOPT = on("adopt_advice", by=SECRETARIAT,
            fields=(a_date("adopted_on", "datum van de plenaire vergadering"),),
            action=remember("adopted_on"), label="advies vastgesteld",
            checks=(not_in_future("adopted_on", "De datum van de plenaire vergadering"),))
-RESPONSE_DUE = Deadline("response_due", "reactietermijn college", ("awaiting_response",),
-                        org_term="response_term", base="advice_sent_on",
-                        base_label="verzending van het advies", alert=ALERT)
 
 
 # --- md_signal ------------------------------------------------------------------------------
@@ -240,11 +226,11 @@ FLOW_SIGNAL = Flow(
         State("awaiting_response", "Wachten op de reactie van het college", exits=(
             RECORD_RESPONSE.to("forward_to_council", mails=(
                 mail("md_signal/response_received", to("secretariat", lists=("group",))),)),
-            _publish(),
+            publish_exit(),
         )),
         State("forward_to_council", "Doorsturen naar de griffie", exits=(
             FORWARDED.to("closed", mails=(mail("md_signal/to_council", to("council_clerk")),)),
-            _publish(),
+            publish_exit(),
         )),
         State("resolved", "Opgelost", final=True),
         State("withdrawn", "Ingetrokken", final=True, cancels=True),
@@ -387,11 +373,11 @@ FLOW_ASKED = Flow(
         State("awaiting_response", "Wachten op de reactie van het college", exits=(
             RECORD_RESPONSE.to("forward_to_council", when=COUNCIL_RECEIVES, mails=RESPONSE_MAILS),
             RECORD_RESPONSE.to("closed", mails=RESPONSE_MAILS),
-            _publish(),
+            publish_exit(),
         )),
         State("forward_to_council", "Doorsturen naar de griffie", exits=(
             FORWARDED.to("closed", mails=(mail("md_asked_advice/to_council", to("council_clerk")),)),
-            _publish(),
+            publish_exit(),
         )),
         State("withdrawn", "Ingetrokken", final=True, cancels=True),
         State("closed", "Afgesloten", final=True),

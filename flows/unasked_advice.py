@@ -25,16 +25,18 @@ from engine.dsl import (
     person,
     text,
     to,
-    url,
 )
 from engine.machine import CompiledFlow
 from flows import TEMPLATE_DIR
 from flows._common import (
-    NOT_PUBLISHED,
+    FOLLOW_UP,
+    FOLLOW_UP_ON,
     RESPONSE_DATE_FITS,
+    RESPONSE_DUE,
     SECRETARIAT,
     SECRETARIAT_OR_SYSTEM,
-    publish,
+    publish_exit,
+    record_response,
     remember,
     today_as,
 )
@@ -82,21 +84,15 @@ def _handoff(ctx: Context) -> dict[str, Any]:
     return payload
 
 
-def _record_response(ctx: Context) -> dict[str, Any]:
-    return {**remember("follow_up_on")(ctx), "response_document": ctx.payload["document"],
-            "response_received_on": ctx.payload["received_on"]}
-
 
 # --- exits more than one state has ----------------------------------------------------------
 
 REASON = text("reason", "reden")
-FOLLOW_UP = a_date("follow_up_on", "datum voor de nazorg", required=False)
 COLLABORATE = on("collaboration_agreed", by=SECRETARIAT, label="samenwerking afgesproken").to(
     "handed_over", when=USES_ASKED_ADVICE,
     mails=(mail("unasked_advice/handed_over",
                 to("secretariat", fields=("official", "signalled_by"))),))
-PUBLISH = on("publish", by=SECRETARIAT, fields=(url("url", "webadres"),), action=publish,
-             label="publicatie vastleggen").stay(when=NOT_PUBLISHED)
+PUBLISH = publish_exit()
 
 # --- the flow, one state after another ------------------------------------------------------
 
@@ -117,11 +113,8 @@ FLOW = Flow(
                  org_term="appointment_term", base_label="het verzoek om een afspraak",
                  alert=("secretariat",)),
         CALL.term(("own_track_calling",)),
-        Deadline("response_due", "reactietermijn college", ("awaiting_response",),
-                 org_term="response_term", base="advice_sent_on",
-                 base_label="verzending van het advies", alert=("liaison", "secretariat")),
-        Deadline("follow_up", "nazorg", ("monitoring",), term="6m", override="follow_up_on",
-                 base="response_received_on", base_label="ontvangst van de reactie"),
+        RESPONSE_DUE,
+        FOLLOW_UP,
     ),
     states=(
         State("signalled", "Signaal ontvangen",
@@ -176,8 +169,8 @@ FLOW = Flow(
         State("awaiting_response", "Wachten op de reactie van het college", exits=(
             on("record_response", by=(*SECRETARIAT, "liaison"),
                fields=(a_date("received_on", "datum van ontvangst"),
-                       longtext("document", "reactie van het college"), FOLLOW_UP),
-               action=_record_response, label="reactie vastleggen", checks=(RESPONSE_DATE_FITS,))
+                       longtext("document", "reactie van het college"), FOLLOW_UP_ON),
+               action=record_response, label="reactie vastleggen", checks=(RESPONSE_DATE_FITS,))
             .to("monitoring", mails=(
                 mail("unasked_advice/response_received",
                      to("member", fields=("official",), lists=("group",))),)),
