@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import timedelta
 from typing import Any
 
@@ -57,3 +59,23 @@ def to_awaiting_response(service: Service, clock: FrozenClock) -> int:
     service.fire(tid, "consultation_done", member("bram"))
     service.fire(tid, "send_advice", member("bram"), {"document": "Ons advies."})
     return tid
+
+
+def deadline(view: dict[str, Any], name: str) -> dict[str, Any]:
+    """The newest deadline of that name in a trajectory view."""
+    return next(d for d in reversed(view["deadlines"]) if d["name"] == name)
+
+
+def plain(row: OutboxMessage) -> str:
+    """The plain-text part of an outbox message, as a mail reader shows it."""
+    message = email.message_from_bytes(row.raw, policy=email.policy.default)
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def body(engine: Engine, template: str, recipient: str) -> str:
+    """The plain-text body of the last mail of `template` to `recipient`."""
+    row = next(m for m in reversed(outbox(engine))
+               if m.template == template and m.recipient == recipient)
+    return plain(row)

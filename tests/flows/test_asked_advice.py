@@ -17,6 +17,7 @@ from tests.helpers import (
     LIAISON,
     MEMBERS,
     SECRETARIAT,
+    deadline,
     mails_to,
     member,
     outbox,
@@ -27,9 +28,6 @@ from tests.helpers import (
 
 ALL_MEMBERS = {member(n) for n in MEMBERS}
 
-
-def deadline(view: dict, name: str) -> dict:
-    return next(d for d in reversed(view["deadlines"]) if d["name"] == name)
 
 
 def test_request_mails_receipt_and_starts_advice_term(service: Service, sqlite_engine: Engine) -> None:

@@ -26,7 +26,7 @@ from engine import tokens
 from engine.clock import AMSTERDAM, FrozenClock
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from storage.tables import HistoryEntry, OutboxMessage, Trajectory
-from tests.helpers import outbox
+from tests.helpers import body, deadline, outbox, plain
 
 ORG = "demo-md"
 
@@ -54,27 +54,12 @@ def signal(service: Service, actor: str = SECRETARY, **changes: str) -> dict[str
                          {**SIGNAL, **changes})
 
 
-def deadline(view: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(d for d in reversed(view["deadlines"]) if d["name"] == name)
-
 
 def to(engine: Engine, template: str, tid: int | None = None) -> list[str]:
     """The recipients of a template, sorted."""
     return sorted(m.recipient for m in outbox(engine, tid) if m.template == template)
 
 
-def body(engine: Engine, template: str, recipient: str) -> str:
-    """The plain-text body of the last mail of `template` to `recipient`."""
-    row = next(m for m in reversed(outbox(engine)) if m.template == template
-               and m.recipient == recipient)
-    return plain(row)
-
-
-def plain(row: OutboxMessage) -> str:
-    message = email.message_from_bytes(row.raw, policy=email.policy.default)
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def subject(engine: Engine, template: str, recipient: str) -> str:

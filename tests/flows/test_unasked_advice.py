@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,7 +18,7 @@ from app.sweep import Sweep
 from engine.clock import AMSTERDAM, FrozenClock
 from engine.errors import InvalidInput, NotAllowed, NotFound
 from storage.tables import Trajectory
-from tests.helpers import ADVISER, LIAISON, MEMBERS, SECRETARIAT, mails_to, member, outbox
+from tests.helpers import ADVISER, LIAISON, MEMBERS, SECRETARIAT, body, deadline, mails_to, member, outbox
 
 OFFICIAL = ADVISER  # the demo organisation's only policy adviser
 ALDERMAN = "wethouder@example.org"
@@ -33,16 +31,6 @@ SUMMARY = "Mensen wachten maanden op hulp.\nDe wijkteams weten niet wanneer het 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def deadline(view: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(d for d in reversed(view["deadlines"]) if d["name"] == name)
-
-
-def body(engine: Engine, template: str, recipient: str) -> str:
-    row = next(m for m in reversed(outbox(engine)) if m.template == template and m.recipient == recipient)
-    message = email.message_from_bytes(row.raw, policy=email.policy.default)
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def link_for(engine: Engine, who: str) -> str:

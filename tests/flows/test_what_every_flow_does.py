@@ -4,8 +4,6 @@ its end is met late; entered dates are checked and used; a group member can be r
 
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import timedelta
 
 import pytest
@@ -18,9 +16,10 @@ from tests.helpers import (
     ADVISER,
     LIAISON,
     SECRETARIAT,
+    body,
+    deadline,
     mails_to,
     member,
-    outbox,
     start,
     to_awaiting_response,
     to_matching,
@@ -29,16 +28,6 @@ from tests.helpers import (
 GROUP = [member(n) for n in ("anna", "bram", "cor", "dewi", "els", "farid")]
 
 
-def deadline(view: dict, name: str) -> dict:
-    return next(d for d in reversed(view["deadlines"]) if d["name"] == name)
-
-
-def body(engine: Engine, template: str, recipient: str) -> str:
-    row = next(m for m in reversed(outbox(engine)) if m.template == template and m.recipient == recipient)
-    message = email.message_from_bytes(row.raw, policy=email.policy.default)
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def test_suspend_and_resume_tell_the_adviser_and_the_group_the_new_date(
