@@ -71,7 +71,7 @@ class Mailer:
     def _answer_url(self, job: MailJob, person: Person) -> str:
         assert job.trajectory.id is not None
         assert person.id is not None
-        secret = self.settings.secret_key.get_secret_value()
+        secret = self.settings.signing_key()
         token = tokens.issue(secret, job.trajectory.id, person.id, self._link_expiry(job))
         return f"{self.settings.base_url.rstrip('/')}/antwoord/{quote(token)}"
 

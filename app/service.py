@@ -158,7 +158,7 @@ class Service:
 
     def answer(self, token: str, event: str) -> dict[str, Any]:
         """A member answers a call through their personal link (sign_up / withdraw_signup)."""
-        secret = self.settings.secret_key.get_secret_value()
+        secret = self.settings.signing_key()
         claims = tokens.verify(secret, token, self.clock.now())
         with self._guarded(used=True), transaction(self.engine) as session:
             if session.get(UsedToken, claims.jti) is not None:

@@ -32,7 +32,7 @@ def main() -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
     org_file.load(engine, Path(str(resources.files("cli") / "demo_org.toml")))
-    settings = Settings(database_url=url, secret_key=SecretStr("bench"), mail_dir=folder / "mail")
+    settings = Settings(database_url=url, secret_key=SecretStr("bench-" + "x" * 40), mail_dir=folder / "mail")
     service = Service(engine, settings, FrozenClock(datetime(2026, 3, 24, 9, tzinfo=AMSTERDAM)))
     ids = [service.start("asked_advice", "demo", f"Bench {n}", SECRETARIAT,
                          {"policy_adviser": "beleid@example.org"})["id"] for n in range(EVENTS // 2)]

@@ -15,7 +15,7 @@ import typer
 from app import org_file
 from app.service import Reports
 from cli import calendar_cmd, demo, outbox_cmd, present, serve_cmd, worker_cmd
-from cli.context import database, out, parse_sets, print_json, reports, service
+from cli.context import database, out, parse_sets, print_json, reports, service, settings
 from engine import render
 from engine.errors import InvalidInput
 from flows import all_flows
@@ -45,6 +45,9 @@ def init(demo_data: Annotated[bool, typer.Option("--demo", help="Laad een verzon
     migrate.upgrade(engine)
     out.print("Database is klaar.")
     if demo_data:
+        config = settings()
+        if config.make_demo_key():
+            out.print(f"Geheime sleutel voor de demo aangemaakt in {config.key_file}.")
         path = Path(str(resources.files("cli") / "demo_org.toml"))
         org_file.load(engine, path)
         out.print("Voorbeeldorganisaties 'demo' (Groningen) en 'demo-md' (Midden-Drenthe) geladen.")

@@ -34,8 +34,7 @@ def serve(host: Annotated[str, typer.Option("--host", help="Adres om op te luist
     found = service()
     _check_database(found)
     _check_port(host, port)
-    if found.settings.uses_dev_secret:
-        err.print("Let op: ADVIES_SECRET_KEY is niet ingesteld. Gebruik dit alleen om te proberen.")
+    found.settings.signing_key()  # no forgeable links: refuse to start without a strong key
     worker = _start_worker(found.settings)
     try:
         _run(_server(found, host, port))

@@ -18,7 +18,9 @@ def worker(once: bool = typer.Option(False, "--once", help="Eén ronde en dan st
 
     Zonder --once blijft de werker draaien tot SIGTERM of Ctrl-C.
     """
-    report = run(settings(), once=once)
+    config = settings()
+    config.signing_key()  # the worker renders personal links: refuse to start without a key
+    report = run(config, once=once)
     if report is None:
         return
     if as_json:

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from engine.errors import AdviesError
 
 SALT = "adviestraject.answer-link.v1"
+MAX_ID = 2**63  # a database id is a signed 64-bit number
 
 
 class TokenRefused(AdviesError):
@@ -55,6 +56,8 @@ def verify(secret: str, token: str, now: datetime) -> Claims:
                         str(body["j"]))
     except (BadSignature, KeyError, TypeError, ValueError) as error:
         raise TAMPERED from error
+    if not all(0 < n < MAX_ID for n in (claims.trajectory_id, claims.person_id)):
+        raise TAMPERED
     if now >= claims.expires_at:
         raise TokenRefused("expired", "Deze link is verlopen: de aanmelding is gesloten.")
     return claims

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -15,8 +17,19 @@ from pydantic_settings import (
 )
 
 from engine.clock import Clock, FrozenClock, SystemClock, parse_instant
+from engine.errors import InvalidInput
 
-DEV_SECRET = "alleen-voor-ontwikkeling-niet-in-productie"
+#: A signing key shorter than this is refused: the personal links must not be forgeable.
+MIN_SECRET = 32
+NO_KEY = ("ADVIES_SECRET_KEY is niet ingesteld. Zonder geheime sleutel kan iedereen persoonlijke "
+          "links namaken. Stel een sleutel in van minstens 32 tekens, bijvoorbeeld met: "
+          "export ADVIES_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+WEAK_KEY = (f"ADVIES_SECRET_KEY is te kort: gebruik minstens {MIN_SECRET} willekeurige tekens, "
+            "anders zijn de persoonlijke links te raden.")
+
+
+class SecretMissing(InvalidInput):
+    """No strong signing key; the message says in Dutch what to do."""
 
 
 class Settings(BaseSettings):
@@ -29,7 +42,7 @@ class Settings(BaseSettings):
     mail_dir: Path = Path("mail")
     mail_from: str = "Adviestraject <adviestraject@localhost>"
     base_url: str = "http://127.0.0.1:8000"
-    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    secret_key: SecretStr | None = None
     now: str | None = Field(default=None)
     holidays_file: Path | None = None
 
@@ -60,8 +73,36 @@ class Settings(BaseSettings):
         return SystemClock()
 
     @property
-    def uses_dev_secret(self) -> bool:
-        return self.secret_key.get_secret_value() == DEV_SECRET
+    def key_file(self) -> Path | None:
+        """Where the demo keeps its generated key: beside its SQLite database."""
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix) or self.database_url == f"{prefix}:memory:":
+            return None
+        return Path(f"{self.database_url.removeprefix(prefix)}.sleutel")
+
+    def signing_key(self) -> str:
+        """The key that signs personal links: ADVIES_SECRET_KEY, or the demo's key file.
+
+        Raises SecretMissing when there is none or it is too short to be safe."""
+        if self.secret_key is not None:
+            key = self.secret_key.get_secret_value()
+        elif self.key_file is not None and self.key_file.is_file():
+            key = self.key_file.read_text(encoding="utf-8").strip()
+        else:
+            raise SecretMissing(NO_KEY)
+        if len(key) < MIN_SECRET:
+            raise SecretMissing(WEAK_KEY)
+        return key
+
+    def make_demo_key(self) -> bool:
+        """Give the demo a random key beside its database, once; True when one was made."""
+        if self.secret_key is not None or self.key_file is None or self.key_file.exists():
+            return False
+        self.key_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        return True
 
     def at(self) -> datetime:
         return self.clock.now()

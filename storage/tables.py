@@ -39,6 +39,7 @@ class Organisation(SQLModel, table=True):
     words: dict[str, str] = Field(default_factory=dict, sa_type=JsonType)  # council, member, group
     groups: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonType)  # name, members, chair
     terms: dict[str, str] = Field(default_factory=dict, sa_type=JsonType)  # more terms, e.g. report_term
+    mail_retention_months: int = 24  # sent mail bodies are purged after this (AVG)
 
 
 class Person(SQLModel, table=True):
@@ -141,9 +142,11 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime
     claimed_until: datetime | None = None
+    claimed_by: str | None = None  # the worker holding the claim; only it may settle the row
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime
     sent_at: datetime | None = None
+    purged_at: datetime | None = None  # the body was removed after the retention period
 
 
 class UsedToken(SQLModel, table=True):

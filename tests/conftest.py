@@ -24,7 +24,7 @@ from storage.db import make_engine
 PG_ADMIN_URL = os.environ.get(
     "ADVIES_TEST_PG_URL", "postgresql+psycopg://advies:advies@127.0.0.1:5432/advies_test"
 )
-TEST_SECRET = "test-geheim-niet-voor-productie"
+TEST_SECRET = "test-geheim-niet-voor-productie-0123456789"
 SECRETARIAT = "secretariaat@example.org"
 DEMO_ORG = Path(str(resources.files("cli") / "demo_org.toml"))
 

@@ -147,7 +147,7 @@ class Call:
 
 def read_call(service: Service, token: str) -> Call:
     """The call behind a genuine, unexpired, unused link; TokenRefused otherwise."""
-    secret = service.settings.secret_key.get_secret_value()
+    secret = service.settings.signing_key()
     claims = tokens.verify(secret, token, service.clock.now())
     with Session(service.engine) as session:
         if session.get(UsedToken, claims.jti) is not None:

@@ -18,7 +18,7 @@ ADVIES = str(Path(sys.executable).parent / "advies")
 def env(tmp_path: Path) -> dict[str, str]:
     values = {**os.environ, "ADVIES_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
               "ADVIES_MAIL_DIR": str(tmp_path / "mail"), "ADVIES_NOW": "2026-03-24T09:30:00+01:00",
-              "ADVIES_SECRET_KEY": "cli-test-geheim"}
+              "ADVIES_SECRET_KEY": "cli-test-geheim-" + "x" * 32}
     values.pop("ADVIES_SMTP_URL", None)
     return values
 

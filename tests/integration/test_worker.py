@@ -91,7 +91,7 @@ def test_the_command_prints_the_pass(settings: Settings, sqlite_engine: Engine, 
     app = typer.Typer()
     app.command()(worker_command)
     env = {"ADVIES_DATABASE_URL": settings.database_url, "ADVIES_NOW": NOW,
-           "ADVIES_MAIL_DIR": str(tmp_path / "mail"), "ADVIES_SECRET_KEY": "test"}
+           "ADVIES_MAIL_DIR": str(tmp_path / "mail"), "ADVIES_SECRET_KEY": "test-geheim-" + "x" * 32}
     result = CliRunner().invoke(app, ["--once", "--json"], env=env)
     report = json.loads(result.stdout)
     assert report["sweep"]["expired"] == 1
