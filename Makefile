@@ -45,4 +45,4 @@ serve: $(STAMP)
 	$(BIN)/advies serve
 
 clean:
-	rm -rf $(VENV) advies.db advies.db-wal advies.db-shm mail
+	rm -rf $(VENV) advies.db advies.db-wal advies.db-shm advies.db.sleutel mail
