@@ -70,14 +70,15 @@ def actor(directory: dict[str, Person], email: str, data: dict[str, Any],
 def recipients(
     spec: Recipients, directory: dict[str, Person], data: dict[str, Any], who: Actor
 ) -> list[Person]:
-    """The people a mail goes to, each once, in a stable order."""
+    """The people a mail goes to, each once, in a stable order; never someone who left the
+    organisation (no roles any more), even when a trajectory still names them."""
     emails: list[str] = [p.email for p in directory.values() if set(spec.roles) & set(p.roles)]
     emails += [data[f] for f in spec.fields if data.get(f)]
     for name in spec.lists:
         emails += list(data.get(name, []))
     if spec.actor and who.email in directory:
         emails.append(who.email)
-    return [directory[e] for e in _unique(emails) if e in directory]
+    return [directory[e] for e in _unique(emails) if e in directory and directory[e].roles]
 
 
 def _unique(items: Iterable[str]) -> list[str]:

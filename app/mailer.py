@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -19,6 +19,7 @@ from settings import Settings
 from storage.tables import DeadlineRow, OutboxMessage, Person, Trajectory
 
 LINK_FALLBACK = timedelta(days=14)
+FIRST_MEETING = "eerste-bijeenkomst"  # the meeting an invitation is for, part of its UID
 
 
 @dataclass
@@ -40,32 +41,47 @@ class Mailer:
         self.domain = address.rpartition("@")[2] or urlsplit(settings.base_url).hostname or "localhost"
 
     def rows(self, mail: Mail, people: list[Person], job: MailJob) -> list[OutboxMessage]:
-        return [self._row(mail, person, job) for person in people]
+        invitation_ = self._invitation(mail, job, people)  # one event, the same for everyone
+        return [self._row(mail, person, job, invitation_) for person in people]
 
-    def _row(self, mail: Mail, person: Person, job: MailJob) -> OutboxMessage:
+    def _row(self, mail: Mail, person: Person, job: MailJob,
+             attachment: Attachment | None) -> OutboxMessage:
         context = {**job.context, "recipient": {"name": person.name, "email": person.email}}
         if mail.answer_link:
             context["answer_url"] = self._answer_url(job, person)
-        content = self.renderer.render(mail.template, context)
+        return self._message(mail.template, person, context, job.now, job.trajectory.id,
+                             attachment)
+
+    def notice(self, template: str, people: list[Person], context: dict[str, Any],
+               now: datetime) -> list[OutboxMessage]:
+        """A mail of the organisation itself, about no one trajectory: one row per person."""
+        return [self._message(template, person,
+                              {**context, "recipient": {"name": person.name, "email": person.email}},
+                              now, None, None)
+                for person in people]
+
+    def _message(self, template: str, person: Person, context: dict[str, Any], now: datetime,
+                 trajectory_id: int | None, attachment: Attachment | None) -> OutboxMessage:
+        content = self.renderer.render(template, context)
         message_id = f"<{uuid.uuid4().hex}@{self.domain}>"
         raw = build(
             sender=self.sender,
             recipient=Party(person.name, person.email),
             content=content,
             message_id=message_id,
-            sent_at=job.now,
-            attachment=self._invitation(mail, job, message_id),
+            sent_at=now,
+            attachment=attachment,
         )
         return OutboxMessage(
-            trajectory_id=job.trajectory.id,
+            trajectory_id=trajectory_id,
             message_id=message_id,
-            template=mail.template,
+            template=template,
             sender=self.sender.email,
             recipient=person.email,
             subject=content.subject,
             raw=raw,
-            next_attempt_at=job.now,
-            created_at=job.now,
+            next_attempt_at=now,
+            created_at=now,
         )
 
     def _answer_url(self, job: MailJob, person: Person) -> str:
@@ -83,16 +99,20 @@ class Mailer:
         end = datetime.combine(min(expiring) + timedelta(days=1), time(0), AMSTERDAM)
         return end.astimezone(UTC)
 
-    def _invitation(self, mail: Mail, job: MailJob, message_id: str) -> Attachment | None:
+    def _invitation(self, mail: Mail, job: MailJob, people: list[Person]) -> Attachment | None:
+        """The first meeting's invitation: one UID per trajectory's meeting, its SEQUENCE counted
+        up by the flow each time the meeting is planned again (`meeting_sequence`)."""
         if not mail.invitation:
             return None
+        assert job.trajectory.id is not None
         data = job.trajectory.data
-        return invitation.ics(
-            uid=message_id.strip("<>"),
+        meeting = invitation.Meeting(
+            uid=invitation.meeting_uid(job.trajectory.id, FIRST_MEETING, self.domain),
+            sequence=int(data.get("meeting_sequence") or 0),
             title=f"Eerste bijeenkomst: {job.trajectory.title}",
-            day=data["meeting_on"],
-            at=data.get("meeting_time"),
-            place=data.get("meeting_place"),
-            organizer=self.sender,
-            stamp=job.now,
+            day=date.fromisoformat(data["meeting_on"]),
+            at=invitation.parse_time(data.get("meeting_time")),
+            place=data.get("meeting_place") or None,
         )
+        return invitation.ics(meeting, organizer=self.sender, stamp=job.now,
+                              attendees=[Party(p.name, p.email) for p in people])

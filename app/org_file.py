@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app import departures
 from app.directory import EXTRA_TERMS
 from engine import inputs
 from engine.dsl import KNOWN_ROLES, Words
 from engine.errors import InvalidInput
 from engine.reminders import StepsError, parse_steps
 from engine.terms import TermError, parse_recess, parse_term
+from settings import Settings
 from storage.db import transaction
 from storage.tables import Organisation, Person
 
@@ -28,13 +30,32 @@ from storage.tables import Organisation, Person
 TERM_KEYS = ("advice_term", "response_term", "signup_window")
 EXTRA_TERM_KEYS = tuple(EXTRA_TERMS)
 ORG_KEYS = {"slug", "name", *TERM_KEYS, *EXTRA_TERM_KEYS, "group_min", "group_max", "recess",
-            "reminders", "person", "flows", "words", "group"}
+            "reminders", "person", "flows", "words", "group", "mail_retention_months"}
 PERSON_KEYS = {"name", "email", "roles"}
 WORD_KEYS = set(Words.__dataclass_fields__)
 GROUP_KEYS = {"name", "members", "chair"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 HEADER = re.compile(r"^\s*\[\[?\s*(organisation(?:\.person|\.group|\.words)?)\s*\]\]?")
 KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=")
+
+
+BOM = "\ufeff"  # Windows editors start a UTF-8 file with it
+TOML_PLACE = re.compile(r"at line (\d+), column (\d+)")
+
+
+def read_toml(text: str, what: str) -> dict[str, Any]:
+    """`text` as TOML; InvalidInput in Dutch (with the line) when it is not, or nested so deep
+    that it cannot be read."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        place = TOML_PLACE.search(str(error))
+        where = f" (regel {place.group(1)}, kolom {place.group(2)})" if place else ""
+        raise InvalidInput(f"{what} is geen geldige TOML{where}: controleer daar de aanhalingstekens, "
+                           "haakjes en het '='-teken.") from error
+    except RecursionError as error:
+        raise InvalidInput(f"{what} is te diep genest om te lezen: zoveel haakjes in elkaar "
+                           "horen niet in een organisatiebestand.") from error
 
 
 @dataclass
@@ -75,10 +96,8 @@ class Problem:
 
 def parse(text: str) -> list[dict[str, Any]]:
     """The organisations in the file, checked; InvalidInput names the line of a problem."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidInput(f"Het bestand is geen geldige TOML: {error}") from error
+    text = text.removeprefix(BOM)
+    doc = read_toml(text, "Het bestand")
     if set(doc) - {"organisation"} or not doc.get("organisation"):
         raise InvalidInput("Het bestand moet een of meer [[organisation]]-blokken hebben, en verder niets.")
     lines = Lines.scan(text)
@@ -104,6 +123,7 @@ def _org(raw: dict[str, Any], where: Problem, lines: Lines, firsts: dict[str, in
     org.update(_group_sizes(raw, where))
     org["recess"] = _recess(raw, where)
     org["reminders"] = _reminders(raw, where)
+    org["mail_retention_months"] = _retention(raw, where)
     first_person = firsts["person"]
     people = raw.get("person", [])
     org["people"] = [_person(p, Problem(lines, "organisation.person", first_person + i))
@@ -253,6 +273,15 @@ def _reminders(raw: dict[str, Any], where: Problem) -> list[str] | None:
     return [v.strip().lower() for v in value]
 
 
+def _retention(raw: dict[str, Any], where: Problem) -> int:
+    """How many months sent mail bodies are kept (AVG); absent: 24."""
+    value = raw.get("mail_retention_months", 24)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 120:
+        raise where.fail("'mail_retention_months' moet een geheel getal van 1 tot 120 (maanden) zijn.",
+                         "mail_retention_months")
+    return value
+
+
 def _person(raw: dict[str, Any], where: Problem) -> dict[str, Any]:
     _known_keys(raw, PERSON_KEYS, where)
     email = raw.get("email")
@@ -282,20 +311,30 @@ def _no_double_slugs(orgs: list[dict[str, Any]], lines: Lines) -> None:
             raise Problem(lines, "organisation", index).fail(f"slug '{slug}' komt twee keer voor.", "slug")
 
 
-def load(engine: Engine, path: Path) -> list[dict[str, Any]]:
-    """Read, check and write the file; returns what was loaded."""
+def load(engine: Engine, path: Path, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Read, check and write the file; returns what was loaded. People left out of the file
+    also leave the running trajectories, and the secretariat is told (app.departures; mail
+    with `settings`, None: from the environment)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"Kan '{path}' niet lezen: {error}") from error
+        raise InvalidInput(f"Kan '{path}' niet lezen: {_why_unreadable(error)}.") from error
     orgs = parse(text)
     with transaction(engine) as session:
         for org in orgs:
-            _write(session, org)
+            _write(session, org, settings)
     return orgs
 
 
-def _write(session: Session, org: dict[str, Any]) -> None:
+def _why_unreadable(error: OSError | UnicodeDecodeError) -> str:
+    reasons: list[tuple[type[BaseException], str]] = [
+        (FileNotFoundError, "het bestand bestaat niet"), (IsADirectoryError, "dat is een map"),
+        (PermissionError, "geen toegang"), (UnicodeDecodeError, "het is geen UTF-8-tekst")]
+    return next((why for kind, why in reasons if isinstance(error, kind)), "het besturingssysteem "
+                "gaf een fout")
+
+
+def _write(session: Session, org: dict[str, Any], settings: Settings | None) -> None:
     row = session.exec(select(Organisation).where(Organisation.slug == org["slug"])).first()
     row = row or Organisation(slug=org["slug"], name=org["name"])
     row.name = org["name"]
@@ -304,16 +343,20 @@ def _write(session: Session, org: dict[str, Any]) -> None:
             setattr(row, key, org[key])
     row.recess_start, row.recess_end = org["recess"] or (None, None)
     row.reminders = org.get("reminders")
+    row.mail_retention_months = org["mail_retention_months"]
     row.flows, row.words, row.groups, row.terms = org["flows"], org["words"], org["groups"], org["terms"]
     session.add(row)
     session.flush()
-    _write_people(session, row, org["people"])
+    gone = _write_people(session, row, org["people"])
+    departures.remove_from_trajectories(session, row, gone, settings)
 
 
-def _write_people(session: Session, org: Organisation, people: list[dict[str, Any]]) -> None:
-    """People left out of the file keep their name (history refers to them) but lose their roles."""
+def _write_people(session: Session, org: Organisation, people: list[dict[str, Any]]) -> list[Person]:
+    """People left out of the file keep their name (history refers to them) but lose their roles.
+    Returns those who had a role until now: they left the organisation."""
     existing = {p.email: p for p in session.exec(select(Person).where(Person.organisation_id == org.id))}
     listed = {p["email"] for p in people}
+    gone = [p for email, p in existing.items() if email not in listed and p.roles]
     for email, person in existing.items():
         if email not in listed:
             person.roles = []
@@ -323,3 +366,5 @@ def _write_people(session: Session, org: Organisation, people: list[dict[str, An
         person = existing.get(data["email"]) or Person(organisation_id=org.id, email=data["email"], name="")
         person.name, person.roles = data["name"], data["roles"]
         session.add(person)
+    session.flush()  # the new roles, before the trajectories are looked at
+    return gone

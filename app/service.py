@@ -2,7 +2,13 @@
 
 One event is one transaction: the trajectory row is locked (optimistic version on SQLite,
 `SELECT ... FOR UPDATE NOWAIT` on PostgreSQL), the pure engine decides, and state, history,
-deadlines and rendered mail are written and committed together, or not at all.
+deadlines and rendered mail are written and committed together, or not at all. The mail is
+rendered before the first write (app.writer), so a call to thousands of members does not keep
+SQLite's single writer waiting while it renders.
+
+Someone else first is `Conflict` (exit 4: reload and try again); a database that stayed busy
+past its busy timeout is `DatabaseBusy` (exit 4 too, its own message). A member's answer through
+their link is retried: members answering in the same second all get their answer recorded.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, overload
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
@@ -21,13 +27,14 @@ from app.mailer import Mailer
 from app.writer import Writer, active_deadlines
 from engine import effects, inputs, tokens
 from engine.clock import Clock, local_today
-from engine.dsl import Actor, Context, DeadlineView
+from engine.dsl import Actor, Context, DeadlineView, Field
 from engine.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from engine.machine import CompiledFlow
+from engine.terms import FUTURE_YEARS, TermError, format_date, latest_day
 from flows import TEMPLATE_DIR, all_flows
 from notifications.render import Renderer
 from settings import Settings
-from storage.db import is_postgres, transaction
+from storage.db import DatabaseBusy, busy, is_busy, is_postgres, transaction, waits_for
 from storage.tables import (
     ACTIVE_DEADLINE,
     DeadlineRow,
@@ -40,6 +47,10 @@ from storage.tables import (
 )
 
 CONFLICT = "Iemand anders heeft dit traject net gewijzigd. Laad het opnieuw en probeer het nog eens."
+#: How often an answer through a link is tried when someone else changed the trajectory first.
+ANSWER_TRIES = 5
+#: A call's sign-up term in these states still takes answers (suspended: after resuming).
+OPEN_WINDOW = ("running", "suspended")
 
 
 @dataclass
@@ -92,10 +103,10 @@ class Service:
             self._check_uses(org, compiled)
             people = directory.people(session, _id(org))
             who = directory.actor(people, actor_email, {}, directory.chairs_of(org))
+            today = local_today(self.clock)
             payload = self._payload(compiled.flow.start_fields, {**raw, "title": title},
-                                    "start", people, org)
-            ctx = self._context(compiled.flow.start, payload, payload, who, org,
-                                local_today(self.clock), [])
+                                    "start", people, org, today)
+            ctx = self._context(compiled.flow.start, payload, payload, who, org, today, [])
             row = self._open(session, compiled, compiled.start(ctx), Opening(org, people, who),
                              payload, note)
             trajectory_id = _id(row)
@@ -157,22 +168,58 @@ class Service:
         return self.show(trajectory_id) if report else None
 
     def answer(self, token: str, event: str) -> dict[str, Any]:
-        """A member answers a call through their personal link (sign_up / withdraw_signup)."""
-        secret = self.settings.signing_key()
-        claims = tokens.verify(secret, token, self.clock.now())
+        """A member answers a call through their personal link (sign_up / withdraw_signup).
+
+        When another answer changed the trajectory first (twelve members clicking "Ja" in the
+        same second), the answer is tried again, at most ANSWER_TRIES times; a second try
+        waits for the trajectory's row before reading it, so it cannot lose again."""
+        claims = self.verify_link(token)
+        for attempt in range(1, ANSWER_TRIES + 1):
+            try:
+                self._answer_once(claims, event, wait=attempt > 1)
+                break
+            except DatabaseBusy:
+                raise  # it waited its busy timeout already
+            except Conflict:
+                if attempt == ANSWER_TRIES:
+                    raise
+        return self.show(claims.trajectory_id)
+
+    def _answer_once(self, claims: tokens.Claims, event: str, *, wait: bool) -> None:
         with self._guarded(used=True), transaction(self.engine) as session:
             if session.get(UsedToken, claims.jti) is not None:
                 raise tokens.USED
             email = link_holder(session, claims)
-            self.fire_in_session(session, claims.trajectory_id, event, email, {}, None)
+            self.fire_in_session(session, claims.trajectory_id, event, email, {}, None, wait=wait)
             session.add(UsedToken(jti=claims.jti, trajectory_id=claims.trajectory_id,
                                   used_at=self.clock.now()))
-        return self.show(claims.trajectory_id)
+
+    def verify_link(self, token: str) -> tokens.Claims:
+        """The claims of a genuine personal link whose call is still open: until the end of
+        the last day of the call's sign-up term, also when that term was extended after the
+        link was mailed; TokenRefused otherwise."""
+        claims = tokens.read(self.settings.signing_key(), token)
+        with Session(self.engine) as session:
+            window = self._call_window(session, claims.trajectory_id)
+        tokens.check_open(claims, self.clock.now(), window)
+        return claims
+
+    def _call_window(self, session: Session, trajectory_id: int) -> tokens.CallWindow | None:
+        """The sign-up term of the trajectory's call, while it runs (or is suspended)."""
+        row = session.get(Trajectory, trajectory_id)
+        if row is None or row.flow not in self.flows:
+            return None
+        windows = {call.window for call in self.flows[row.flow].flow.calls}
+        found = session.exec(select(DeadlineRow).where(
+            DeadlineRow.trajectory_id == trajectory_id, col(DeadlineRow.name).in_(windows),
+            col(DeadlineRow.status).in_(OPEN_WINDOW)).order_by(col(DeadlineRow.id).desc())).first()
+        return tokens.CallWindow(found.started_on, found.due) if found else None
 
     def fire_in_session(self, session: Session, trajectory_id: int, event: str, actor_email: str,
-                        raw: dict[str, str], note: str | None) -> None:
-        """Fire inside the caller's transaction (the sweep claims and fires in one)."""
-        loaded = self._load(session, trajectory_id, lock=True)
+                        raw: dict[str, str], note: str | None, *, wait: bool = False) -> None:
+        """Fire inside the caller's transaction (the sweep claims and fires in one). With
+        `wait`, the trajectory's row is taken before it is read, waiting for another writer."""
+        loaded = self._load(session, trajectory_id, lock=True, wait=wait)
         now, today = self.clock.now(), local_today(self.clock)  # the moment the row is ours
         compiled = self.flow(loaded.row.flow)
         if event not in compiled.events:
@@ -182,7 +229,7 @@ class Service:
         ctx = self._context(loaded.row.state, dict(loaded.row.data), {}, who, loaded.org,
                             today, loaded.deadlines)
         found = compiled.check_allowed(ctx, event)  # state, role, suspension: before the input
-        payload = self._payload(found[0].fields, raw, event, loaded.people, loaded.org)
+        payload = self._payload(found[0].fields, raw, event, loaded.people, loaded.org, today)
         outcome = compiled.fire(replace(ctx, payload=payload), event)
         Writer(session, self.mailer, loaded.org, now, today).apply(
             loaded.row, outcome, who, loaded.people, loaded.deadlines, note, payload)
@@ -193,10 +240,13 @@ class Service:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _load(self, session: Session, trajectory_id: int, *, lock: bool) -> Loaded:
+    def _load(self, session: Session, trajectory_id: int, *, lock: bool,
+              wait: bool = False) -> Loaded:
         query = select(Trajectory).where(Trajectory.id == trajectory_id)
+        if lock and wait:
+            self._wait_for_row(session, trajectory_id)
         if lock and is_postgres(self.engine):
-            query = query.with_for_update(nowait=True)
+            query = query.with_for_update(nowait=not wait)
         row = session.exec(query).first()
         if row is None:
             raise NotFound(f"Traject {trajectory_id} bestaat niet.")
@@ -207,14 +257,27 @@ class Service:
             .order_by(col(DeadlineRow.id))).all())
         return Loaded(row, org, directory.people(session, _id(org)), deadlines)
 
+    def _wait_for_row(self, session: Session, trajectory_id: int) -> None:
+        """Make this transaction the trajectory's writer before reading it, waiting for another
+        (bounded: SQLite's busy timeout; PostgreSQL's lock_timeout, set here)."""
+        if is_postgres(self.engine):
+            seconds = waits_for(self.engine)
+            session.execute(text(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'"))
+            return
+        session.execute(text("UPDATE trajectory SET version = version WHERE id = :id"),
+                        {"id": trajectory_id})
+
     @staticmethod
     def _payload(fields: Any, raw: dict[str, str], event: str, people: dict[str, Person],
-                 org: Organisation) -> dict[str, Any]:
-        return inputs.coerce(tuple(fields), raw, event=event,
-                             is_person=lambda email: email in people and bool(people[email].roles),
-                             groups=list(directory.groups_of(org)),
-                             has_role=lambda email, role: email in people
-                             and role in people[email].roles)
+                 org: Organisation, today: date) -> dict[str, Any]:
+        payload = inputs.coerce(tuple(fields), raw, event=event,
+                                is_person=lambda email: email in people
+                                and bool(people[email].roles),
+                                groups=list(directory.groups_of(org)),
+                                has_role=lambda email, role: email in people
+                                and role in people[email].roles)
+        _not_too_far_ahead(tuple(fields), payload, today)
+        return payload
 
     @staticmethod
     def _context(state: str, data: dict[str, Any], payload: dict[str, Any], who: Actor,
@@ -225,7 +288,17 @@ class Service:
         return Context(state, data, payload, who, directory.settings_of(org), today, views_)
 
     def _guarded(self, used: bool = False) -> _ConflictGuard:
-        return _ConflictGuard(used)
+        return _ConflictGuard(self.engine, used)
+
+
+def _not_too_far_ahead(fields: tuple[Field, ...], payload: dict[str, Any], today: date) -> None:
+    """A date more than FUTURE_YEARS ahead is a typing error (2062 for 2026), refused as input."""
+    last = latest_day(today)
+    for f in fields:
+        if f.kind == "date" and f.name in payload and date.fromisoformat(payload[f.name]) > last:
+            raise InvalidInput(
+                f"{f.label} ({f.name}): {format_date(date.fromisoformat(payload[f.name]))} ligt "
+                f"meer dan {FUTURE_YEARS} jaar na vandaag; controleer de datum.")
 
 
 def link_holder(session: Session, claims: tokens.Claims) -> str:
@@ -238,27 +311,34 @@ def link_holder(session: Session, claims: tokens.Claims) -> str:
 
 
 class _ConflictGuard:
-    """Turn the database's ways of saying "someone else was first" into `Conflict`."""
+    """Turn the database's ways of saying "someone else was first" into `Conflict`, "I waited
+    and it stayed busy" into `DatabaseBusy`, and a term past the calendar into bad input."""
 
-    def __init__(self, used: bool) -> None:
+    def __init__(self, engine: Engine, used: bool) -> None:
+        self.engine = engine
         self.used = used
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: Any, error: Any, _tb: Any) -> None:
+        if isinstance(error, TermError):
+            raise InvalidInput(str(error)) from error
         if isinstance(error, IntegrityError) and self.used:
             raise tokens.USED from error
         if isinstance(error, StaleDataError):
             raise Conflict(CONFLICT) from error
+        if is_busy(error):
+            raise busy(self.engine) from error
         if isinstance(error, DBAPIError) and _is_lock_error(error):
             raise Conflict(CONFLICT) from error
 
 
 def _is_lock_error(error: DBAPIError) -> bool:
-    text = str(error.orig).lower()
-    return any(s in text for s in ("could not obtain lock", "database is locked",
-                                   "could not serialize", "deadlock detected"))
+    """PostgreSQL: the row is someone else's right now (NOWAIT), or it gave way to another."""
+    message = str(error.orig).lower()
+    return any(s in message for s in ("could not obtain lock", "could not serialize",
+                                      "deadlock detected"))
 
 
 def _id(row: Organisation | Trajectory) -> int:

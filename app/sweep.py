@@ -22,6 +22,13 @@ A suspended deadline sends nothing.
 
 A trajectory that fails (unknown flow, data that makes the event fail, ...) is logged by id,
 rolled back and skipped for the rest of the pass; the next pass tries again.
+
+A row another worker (or a person) holds at that moment is not a failure. On PostgreSQL every
+transaction of the sweep waits at most LOCK_WAIT for a lock; an expiry takes the trajectory's
+row lock itself, waiting its turn, before it fires. If the database still says "busy" (a lock
+wait that ran out, a deadlock it broke, SQLite's "database is locked"), the item is rolled back
+and tried again, at most BUSY_TRIES times; after that it is left for the next round and counted
+as `postponed`, never as `failed`.
 """
 
 from __future__ import annotations
@@ -33,7 +40,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import text, update
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from app import directory
@@ -65,7 +73,7 @@ from engine.reminders import (
     steps_of,
 )
 from engine.terms import format_date
-from storage.db import is_postgres, transaction
+from storage.db import is_busy, is_postgres, transaction
 from storage.tables import (
     DeadlineRow,
     HistoryEntry,
@@ -77,6 +85,12 @@ from storage.tables import (
 log = logging.getLogger("advies.sweep")
 
 Claimed = TypeVar("Claimed", ClaimedStep, ClaimedExpiry)
+
+LOCK_WAIT = timedelta(seconds=5)
+BUSY_TRIES = 3
+#: PostgreSQL's ways of saying another transaction holds what we need (lock_not_available,
+#: deadlock_detected, serialization_failure).
+BUSY_STATES = frozenset({"55P03", "40P01", "40001"})
 
 TEMPLATES: dict[StepKind, str] = {
     "before": "deadline_reminder",
@@ -96,6 +110,7 @@ class SweepReport:
     mails: int = 0
     expired: int = 0
     failed: int = 0
+    postponed: int = 0
     stopped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -126,16 +141,35 @@ class Sweep:
     def run(self) -> SweepReport:
         now, today = self.service.clock.now(), local_today(self.service.clock)
         report = SweepReport()
-        with transaction(self.engine) as session:
-            report.overdue = len(session.execute(self.sql.mark_overdue, {"today": today}).all())
-            report.dropped = len(session.execute(self.sql.drop_stale).all())
-            report.planned = self._plan(session, today)
+        self._prepare(today, report)
         self._send_steps(now, today, report)
         self._fire_expiries(today, report)
         report.stopped = self.stop.is_set()
         return report
 
+    def _wait_at_most(self, session: Session) -> None:
+        """On PostgreSQL, no statement of this transaction waits longer than LOCK_WAIT for a lock."""
+        if self.sql.postgres:
+            session.execute(text(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT.total_seconds() * 1000)}ms'"))
+
     # --- 1. overdue, 2. stale steps, 3. planning -----------------------------------------------
+
+    def _prepare(self, today: date, report: SweepReport) -> None:
+        """Steps 1-3 in one transaction; busy, it is tried again, and else left for the next round
+        (the steps planned before can still be sent)."""
+        for attempt in range(1, BUSY_TRIES + 1):
+            try:
+                with transaction(self.engine) as session:
+                    self._wait_at_most(session)
+                    report.overdue = len(session.execute(self.sql.mark_overdue, {"today": today}).all())
+                    report.dropped = len(session.execute(self.sql.drop_stale).all())
+                    report.planned = self._plan(session, today)
+                return
+            except DBAPIError as error:
+                if not held_elsewhere(error):
+                    raise
+                log.info("Termijnen plannen: de database is bezig (poging %s van %s).", attempt, BUSY_TRIES)
+        report.postponed += 1
 
     def _plan(self, session: Session, today: date) -> int:
         """Insert the due steps that have no row yet (another worker may insert them too)."""
@@ -188,12 +222,24 @@ class Sweep:
         """Claim and handle one item per transaction until none is left (or we must stop).
 
         An item that fails is rolled back, logged and skipped for the rest of this pass: one
-        broken trajectory never stops the sweep.
+        broken trajectory never stops the sweep. An item the database is busy with (another
+        worker holds its rows) is rolled back and tried again; after BUSY_TRIES it is left for
+        the next round. A claim that finds the database busy ends this part of the pass.
         """
         skip: set[int] = set()
+        busy: dict[int, int] = {}
         while not self.stop.is_set():
             with Session(self.engine, expire_on_commit=False) as session:
-                claimed = claim(session, skip)
+                try:
+                    self._wait_at_most(session)
+                    claimed = claim(session, skip)
+                except DBAPIError as error:
+                    if not held_elsewhere(error):
+                        raise
+                    session.rollback()
+                    report.postponed += 1
+                    log.info("De database is bezig; de rest volgt de volgende ronde.")
+                    return
                 if claimed is None:
                     session.commit()
                     return
@@ -202,9 +248,21 @@ class Sweep:
                     session.commit()
                 except Exception as error:  # one broken trajectory never stops the sweep
                     session.rollback()
+                    if held_elsewhere(error):
+                        self._busy(key(claimed), busy, skip, report)
+                        continue
                     skip.add(key(claimed))
                     report.failed += 1
                     failed(claimed, error)
+
+    @staticmethod
+    def _busy(item: int, busy: dict[int, int], skip: set[int], report: SweepReport) -> None:
+        """Another worker holds this item's rows: try it again, or leave it for the next round."""
+        busy[item] = busy.get(item, 0) + 1
+        if busy[item] >= BUSY_TRIES:
+            skip.add(item)
+            report.postponed += 1
+            log.info("Termijn %s is bezet door een ander; die volgt de volgende ronde.", item)
 
     def _claim_step(self, session: Session, now: datetime, today: date,
                     skip: set[int]) -> ClaimedStep | None:
@@ -299,7 +357,10 @@ class Sweep:
 
     def _expire(self, session: Session, claimed: ClaimedExpiry) -> None:
         note = f"De {claimed.label} liep af op {format_date(claimed.due)}."
-        self.service.fire_in_session(session, claimed.trajectory_id, claimed.event, SYSTEM.email, {}, note)
+        # wait: take the trajectory's row waiting (bounded) while another worker or a person
+        # holds it, instead of the NOWAIT that tells a person at once that someone else is busy
+        self.service.fire_in_session(session, claimed.trajectory_id, claimed.event, SYSTEM.email, {}, note,
+                                     wait=True)
 
 
 def _log_expiry_failure(claimed: ClaimedExpiry, error: Exception) -> None:
@@ -307,6 +368,14 @@ def _log_expiry_failure(claimed: ClaimedExpiry, error: Exception) -> None:
               "volgende ronde opnieuw.", claimed.trajectory_id, claimed.event,
               claimed.deadline_id, type(error).__name__)
     log.debug("Oorzaak", exc_info=error)
+
+
+def held_elsewhere(error: BaseException) -> bool:
+    """Another transaction holds what we need (a lock wait ran out, a deadlock was broken, a
+    NOWAIT lock was refused): wait or come back, not a failure."""
+    if is_busy(error):
+        return True
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in BUSY_STATES
 
 
 def alert_recipients(roles: Sequence[str]) -> Recipients:

@@ -69,7 +69,12 @@ class Statements:
         self.claim_expiry = self._claim_expiry()
 
     def _locked(self, query: Select[Any], *of: Table) -> Select[Any]:
-        """FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer and no row locks.
+        """FOR NO KEY UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer and no row locks.
+
+        NO KEY UPDATE, not UPDATE: it keeps other workers off the row just as well, but does not
+        block the KEY SHARE lock PostgreSQL takes on a deadline when a step row that refers to it
+        is inserted. With FOR UPDATE, two workers planning steps at the same moment each waited
+        for a deadline the other had marked overdue: a deadlock.
 
         A claim compares with `id = (SELECT ... LIMIT 1)`, a scalar sub-select PostgreSQL runs
         once; `id IN (SELECT ... LIMIT 1)` may be re-run for every row of the outer scan and
@@ -77,7 +82,7 @@ class Statements:
         """
         if not self.postgres:
             return query
-        return query.with_for_update(of=list(of) or None, skip_locked=True)
+        return query.with_for_update(of=list(of) or None, skip_locked=True, key_share=True)
 
     def _drop_stale(self) -> Any:
         s, d = steps_table, deadlines_table

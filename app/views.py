@@ -88,7 +88,8 @@ def open_call(row: Trajectory, compiled: CompiledFlow,
 
 
 #: History entries that are not events of a flow.
-EVENT_LABELS = {"start": "gestart", "linked": "gekoppeld traject gestart"}
+EVENT_LABELS = {"start": "gestart", "linked": "gekoppeld traject gestart",
+                "person_removed": "niet meer in het bestand"}
 
 
 def links(session: Session, row: Trajectory) -> list[dict[str, Any]]:

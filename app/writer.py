@@ -1,4 +1,11 @@
-"""Write an `Outcome` to the database: state, history, deadlines and outbox rows."""
+"""Write an `Outcome` to the database: state, history, deadlines and outbox rows.
+
+The mail is rendered before the event's first write: on SQLite the first write takes the one
+write lock of the database, and a call to thousands of members takes seconds to render. So the
+lock is held only for the writing itself (the trajectory's version check comes first, then
+history, deadlines and the rendered rows). A new trajectory is inserted first: its id is in its
+mail.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,15 @@ from app import directory
 from app.mailer import Mailer, MailJob
 from engine import effects
 from engine.dsl import Actor
-from storage.tables import ACTIVE_DEADLINE, DeadlineRow, HistoryEntry, Organisation, Person, Trajectory
+from storage.tables import (
+    ACTIVE_DEADLINE,
+    DeadlineRow,
+    HistoryEntry,
+    Organisation,
+    OutboxMessage,
+    Person,
+    Trajectory,
+)
 
 
 def active_deadlines(rows: list[DeadlineRow]) -> dict[str, DeadlineRow]:
@@ -43,11 +58,17 @@ class Writer:
         row.state = outcome.dest
         row.data = dict(outcome.data)
         row.updated_at = self.now
-        self.session.add(row)
-        self.session.flush()  # the version check and the id, before anything refers to them
+        if row.id is None:
+            self._write_row(row)  # a new trajectory: its id first, its deadlines and mail name it
+        self._deadlines(row, outcome, deadlines)  # in the session only: nothing written yet
+        mails = self._mails(row, outcome, who, people, deadlines, note, payload)
+        self._write_row(row)  # the first write of an event: the version check, then the rest
         self._history(row, outcome, who, note, payload)
-        self._deadlines(row, outcome, deadlines)
-        self._mails(row, outcome, who, people, deadlines, note, payload)
+        self.session.add_all(mails)
+
+    def _write_row(self, row: Trajectory) -> None:
+        self.session.add(row)
+        self.session.flush()  # the version check (and a new row's id) before anything else
 
     def _history(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
                  note: str | None, payload: dict[str, Any]) -> None:
@@ -95,17 +116,19 @@ class Writer:
 
     def _mails(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
                people: dict[str, Person], deadlines: list[DeadlineRow], note: str | None,
-               payload: dict[str, Any]) -> None:
+               payload: dict[str, Any]) -> list[OutboxMessage]:
+        """The rendered outbox rows of the outcome's mails; renders only, reads and writes
+        nothing (no query, so the session does not flush before the version check)."""
         sends = [e.mail for e in outcome.effects if isinstance(e, effects.SendMail)]
         if not sends:
-            return
-        self.session.flush()
+            return []
         context = mail_context(row, who, people, deadlines, note, payload, self.org)
         context["base_url"] = self.mailer.settings.base_url
         job = MailJob(row, context, self.now, deadlines)
+        rows: list[OutboxMessage] = []
         for mail in sends:
-            to = directory.recipients(mail.to, people, row.data, who)
-            self.session.add_all(self.mailer.rows(mail, to, job))
+            rows += self.mailer.rows(mail, directory.recipients(mail.to, people, row.data, who), job)
+        return rows
 
 
 def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],

@@ -13,10 +13,9 @@ from sqlmodel import Session, select
 
 from app import org_file
 from app.service import Service
-from cli.context import out, settings
+from cli.context import database, out, settings
 from engine.clock import AMSTERDAM, FrozenClock
 from storage import migrate
-from storage.db import make_engine_without_pool
 from storage.tables import ACTIVE_DEADLINE, Organisation, OutboxMessage
 
 SECRETARIAT = "secretariaat@example.org"
@@ -72,7 +71,7 @@ def _prepare(svc: Service) -> None:
 def run() -> None:
     """Een rondleiding: één traject van elke stroom, van begin tot eind, op een gesimuleerde klok."""
     config = settings()
-    engine = make_engine_without_pool(config.database_url)
+    engine = database(create=True)  # like `init`, the demo may make the database
     _prepare(Service(engine, config))
     for title, walk_flow in WALKS:
         clock = FrozenClock(datetime(2026, 3, 24, 9, 30, tzinfo=AMSTERDAM))

@@ -1,34 +1,59 @@
 """`advies`: the command line of Adviestraject (DESIGN.md §6).
 
 Exit codes: 0 ok, 2 bad input, 3 not allowed in this state or for this actor,
-4 conflict with a concurrent change, 1 anything else.
+4 conflict with a concurrent change, 1 anything else. Every failure, typer's usage errors
+included, is one Dutch sentence on stderr, never a traceback (`Advies.__call__`).
 """
 
 from __future__ import annotations
 
+import sys
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from app import org_file
 from app.service import Reports
-from cli import calendar_cmd, demo, outbox_cmd, present, serve_cmd, worker_cmd
-from cli.context import database, out, parse_sets, print_json, reports, service, settings
+from cli import calendar_cmd, demo, outbox_cmd, person_cmd, present, serve_cmd, worker_cmd
+from cli.context import (
+    checked_note,
+    database,
+    human_actor,
+    out,
+    parse_sets,
+    print_json,
+    reports,
+    run_safely,
+    service,
+    settings,
+    stored_id,
+)
 from engine import render
 from engine.errors import InvalidInput
 from flows import all_flows
+from settings import Settings
 from storage import migrate
 
-app = typer.Typer(help="Adviestraject: adviestrajecten van aanvraag tot reactie van het college.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+class Advies(typer.Typer):
+    """The `advies` command (the console script calls `app()`): it runs the command line and
+    exits with its code; a failure of any kind is one Dutch sentence, never a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        sys.exit(run_safely(typer.main.get_command(self), sys.argv[1:]))
+
+
+app = Advies(help="Adviestraject: adviestrajecten van aanvraag tot reactie van het college.",
+             no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 org_app = typer.Typer(help="Organisaties, mensen en rollen.", no_args_is_help=True)
 flows_app = typer.Typer(help="De stromen (flows) en hun stappen.", invoke_without_command=True)
 app.add_typer(org_app, name="org")
 app.add_typer(flows_app, name="flows")
 app.add_typer(calendar_cmd.app, name="calendar")
 app.add_typer(outbox_cmd.app, name="outbox")
+app.add_typer(person_cmd.app, name="person")
 
 Json = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Gegevens als sleutel=waarde.")]
@@ -41,16 +66,24 @@ Note = Annotated[str | None, typer.Option("--note", help="Notitie bij de geschie
 def init(demo_data: Annotated[bool, typer.Option("--demo", help="Laad een verzonnen organisatie.")]
          = False) -> None:
     """Maak de database aan of werk haar bij."""
-    engine = database()
+    engine = database(create=True)
     migrate.upgrade(engine)
     out.print("Database is klaar.")
     if demo_data:
         config = settings()
-        if config.make_demo_key():
+        if _made_demo_key(config):
             out.print(f"Geheime sleutel voor de demo aangemaakt in {config.key_file}.")
         path = Path(str(resources.files("cli") / "demo_org.toml"))
         org_file.load(engine, path)
         out.print("Voorbeeldorganisaties 'demo' (Groningen) en 'demo-md' (Midden-Drenthe) geladen.")
+
+
+def _made_demo_key(config: Settings) -> bool:
+    """The demo's key, made once; an `init --demo` running at the same moment may be first."""
+    try:
+        return config.make_demo_key()
+    except FileExistsError:
+        return False
 
 
 @org_app.command("load")
@@ -72,7 +105,7 @@ def start(flow: str, org: Annotated[str, typer.Option("--org")],
           title: Annotated[str, typer.Option("--title")], actor: Actor,
           sets: Sets = None, note: Note = None, as_json: Json = False) -> None:
     """Start een nieuw traject."""
-    view = service().start(flow, org, title, actor, parse_sets(sets), note)
+    view = service().start(flow, org, title, human_actor(actor), parse_sets(sets), checked_note(note))
     print_json(view) if as_json else present.trajectory(view)
 
 
@@ -81,7 +114,8 @@ def start(flow: str, org: Annotated[str, typer.Option("--org")],
 def fire(trajectory_id: Annotated[int, typer.Argument(metavar="ID")], event: str, actor: Actor,
          sets: Sets = None, note: Note = None, as_json: Json = False) -> None:
     """Laat een gebeurtenis plaatsvinden in een traject."""
-    view = service().fire(trajectory_id, event, actor, parse_sets(sets), note)
+    view = service().fire(stored_id(trajectory_id, "Traject"), event, human_actor(actor),
+                          parse_sets(sets), checked_note(note))
     print_json(view) if as_json else present.trajectory(view)
 
 
@@ -89,7 +123,7 @@ def fire(trajectory_id: Annotated[int, typer.Argument(metavar="ID")], event: str
 @reports
 def show(trajectory_id: Annotated[int, typer.Argument(metavar="ID")], as_json: Json = False) -> None:
     """Toon een traject: stap, termijnen en geschiedenis."""
-    view = service().show(trajectory_id)
+    view = service().show(stored_id(trajectory_id, "Traject"))
     print_json(view) if as_json else present.trajectory(view)
 
 

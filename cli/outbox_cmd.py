@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.context import database, out, print_json, reports, settings
+from cli.context import database, out, print_json, reports, settings, stored_id
 from engine.clock import AMSTERDAM
 from notifications import outbox
 from storage.db import transaction
@@ -55,7 +55,7 @@ def retry(outbox_id: Annotated[int, typer.Argument(metavar="ID", help="Nummer va
     engine = database()
     try:
         with transaction(engine) as session:
-            row = outbox.as_dict(outbox.requeue(session, outbox_id, now))
+            row = outbox.as_dict(outbox.requeue(session, stored_id(outbox_id, "Mail"), now))
     finally:
         engine.dispose()
     if as_json:

@@ -1,29 +1,35 @@
 """`advies serve`: the web pages behind the personal links and the background worker, one process.
 
-SIGTERM and Ctrl-C stop the web server gracefully, then the worker, and the process exits 0.
+SIGTERM and Ctrl-C stop the web server gracefully (open connections get a few seconds), then
+the worker (the mail in hand finishes or is handed back), within seconds; the process exits 0.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
 from sqlalchemy import text
 
 from app.service import Service
-from cli.context import err, out, reports, service
-from engine.errors import AdviesError
+from cli.context import out, reports, service
+from engine.errors import AdviesError, InvalidInput
+from notifications.delivery import check_mail_settings
 from settings import Settings
 from web.app import RedactLinks, create_app
+from worker.main import Background, start_background
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+MAX_PORT = 65535
+GRACEFUL_SECONDS = 5  # open browser connections get this long to finish when we stop
 
 
 @reports
@@ -31,28 +37,54 @@ def serve(host: Annotated[str, typer.Option("--host", help="Adres om op te luist
           port: Annotated[int, typer.Option("--port", help="Poort om op te luisteren.")] = 8000,
           ) -> None:
     """Start de webpagina's achter de persoonlijke links, met het achtergrondwerk erbij."""
+    _check_port_number(port)
     found = service()
     _check_database(found)
     _check_port(host, port)
     found.settings.signing_key()  # no forgeable links: refuse to start without a strong key
-    worker = _start_worker(found.settings)
-    try:
-        _run(_server(found, host, port))
-    finally:
-        if worker is not None:
-            worker.shutdown()
+    check_mail_settings(found.settings)  # mail settings that cannot work: refuse, say why
+    with _stop_signals_end_quietly():  # from here on a stop signal ends the process cleanly
+        worker = _start_worker(found.settings)
+        try:
+            _server(found, host, port).run()
+        finally:
+            with _stop_signals_ignored():  # a second Ctrl-C while the worker stops: no traceback
+                worker.shutdown()
     out.print("Adviestraject is gestopt.")
 
 
+def _check_port_number(port: int) -> None:
+    if not 1 <= port <= MAX_PORT:
+        raise InvalidInput(f"Poort {port} bestaat niet: kies met --port een getal van 1 tot en met "
+                           f"{MAX_PORT}.")
+
+
 def _check_port(host: str, port: int) -> None:
-    """A clear Dutch message when the address is taken, before anything starts."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
+    """A clear Dutch message, naming the real cause, when we cannot listen there; before
+    anything starts."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
-        except OSError as error:
-            raise AdviesError(f"Poort {port} op {host} is al in gebruik. "
-                              "Draait Adviestraject al? Kies anders een andere poort met --port.") from error
+    except OSError as error:
+        raise _bind_error(host, port, error) from error
+
+
+def _bind_error(host: str, port: int, error: OSError) -> AdviesError:
+    """Address in use, no permission, an address this computer does not have, or a name that
+    does not exist: each its own Dutch sentence."""
+    if error.errno == errno.EADDRINUSE:
+        return AdviesError(f"Poort {port} op {host} is al in gebruik. "
+                           "Draait Adviestraject al? Kies anders een andere poort met --port.")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return AdviesError(f"Geen toestemming om op poort {port} te luisteren: poorten onder 1024 "
+                           "vragen beheerrechten. Kies een poort vanaf 1024 met --port.")
+    if error.errno == errno.EADDRNOTAVAIL:
+        return InvalidInput(f"Het adres {host} hoort niet bij deze computer; kies met --host een "
+                            "eigen adres, zoals 127.0.0.1 of 0.0.0.0.")
+    if isinstance(error, socket.gaierror):
+        return InvalidInput(f"Het adres {host} is onbekend; kies met --host een adres zoals 127.0.0.1.")
+    return AdviesError(f"Luisteren op {host} poort {port} lukt niet ({error.strerror or error}).")
 
 
 def _check_database(found: Service) -> None:
@@ -61,21 +93,20 @@ def _check_database(found: Service) -> None:
         connection.execute(text("SELECT 1 FROM trajectory LIMIT 1"))
 
 
-def _start_worker(settings: Settings) -> Any | None:
+def _start_worker(settings: Settings) -> Background:
+    """Start the worker's threads with the stop signals blocked: they inherit the mask, so only
+    this thread hears a stop, and never while the worker is half started."""
+    unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        from worker.main import start_background  # optional until the worker lands
-    except ImportError as error:
-        if error.name not in ("worker", "worker.main"):
-            raise
-        err.print("Het achtergrondwerk (termijnen en mail) draait niet: worker.main ontbreekt nog. "
-                  "De webpagina's werken wel.")
-        return None
-    return start_background(settings)
+        return start_background(settings)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
 
 
 def _server(found: Service, host: str, port: int) -> uvicorn.Server:
     config = uvicorn.Config(create_app(found), host=host, port=port, server_header=False,
-                            proxy_headers=False, log_level="info")
+                            proxy_headers=False, log_level="info",
+                            timeout_graceful_shutdown=GRACEFUL_SECONDS)
     logging.getLogger("uvicorn.access").addFilter(RedactLinks())  # after Config set up logging
     return uvicorn.Server(config)
 
@@ -100,6 +131,12 @@ def _stop_signals_end_quietly() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _run(server: uvicorn.Server) -> None:
-    with _stop_signals_end_quietly():
-        server.run()
+@contextmanager
+def _stop_signals_ignored() -> Iterator[None]:
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.context import out, print_json, reports, settings
+from notifications.delivery import check_mail_settings
 from worker.main import PassReport, run
 
 
@@ -16,10 +17,12 @@ def worker(once: bool = typer.Option(False, "--once", help="Eén ronde en dan st
            = False) -> None:
     """Verwerk termijnen, herinneringen en het weekoverzicht, en verstuur de mail.
 
-    Zonder --once blijft de werker draaien tot SIGTERM of Ctrl-C.
+    Zonder --once blijft de werker draaien tot SIGTERM of Ctrl-C. Met --once is de exitcode 1
+    als er iets echt misging: een traject overgeslagen, mail definitief mislukt of gepauzeerd.
     """
     config = settings()
     config.signing_key()  # the worker renders personal links: refuse to start without a key
+    check_mail_settings(config)  # mail settings that cannot work: refuse to start, say why
     report = run(config, once=once)
     if report is None:
         return
@@ -38,14 +41,15 @@ def summary(report: PassReport) -> list[str]:
     if report.sweep is not None:
         s = report.sweep
         lines.append(f"Termijnen: {s.expired} verlopen, {s.overdue} te laat, {s.steps} herinneringen "
-                     f"({s.mails} mails), {s.failed} overgeslagen.")
+                     f"({s.mails} mails), {s.failed} overgeslagen"
+                     + (f", {s.postponed} bezet en naar de volgende ronde." if s.postponed else "."))
     if report.digest is not None:
         d = report.digest
         lines.append(f"Weekoverzicht: {d.mails} mails naar {d.organisations} organisatie(s)."
                      if d.mails else "Weekoverzicht: niets te versturen.")
     if report.delivery is not None:
-        sent = getattr(report.delivery, "sent", 0)
-        failed = getattr(report.delivery, "failed", 0)
-        lines.append(f"Mail: {sent} verstuurd, {failed} mislukt.")
+        m = report.delivery
+        lines.append(f"Mail: {m.sent} verstuurd, {m.retried} later opnieuw, {m.failed} mislukt"
+                     + (f", {m.handed_back} onverstuurd teruggelegd." if m.handed_back else "."))
     lines += [f"Probleem: {p}" for p in report.problems]
     return lines

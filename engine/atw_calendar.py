@@ -21,6 +21,7 @@ from typing import Any
 
 import holidays
 from dateutil.easter import easter
+from holidays.countries.netherlands import Netherlands
 
 from engine.errors import InvalidInput
 
@@ -48,8 +49,8 @@ class AtwCalendar:
         return self._year(day.year).get(day)
 
     def is_free_day(self, day: date) -> bool:
-        """Saturday, Sunday or an Atw feestdag."""
-        return day.weekday() in WEEKEND_NAMES or self.holiday_name(day) is not None
+        """Saturday, Sunday or an Atw feestdag (the year is checked first, weekend or not)."""
+        return self.holiday_name(day) is not None or day.weekday() in WEEKEND_NAMES
 
     def is_working_day(self, day: date) -> bool:
         return not self.is_free_day(day)
@@ -61,12 +62,29 @@ class AtwCalendar:
     def _year(self, year: int) -> dict[date, str]:
         found = self._years.get(year)
         if found is None:
+            check_known_year(year)
             found = statutory_days(year)
             for day, name in self._decree_days.items():
                 if day.year == year:
                     found.setdefault(day, name)
             self._years[year] = found
         return found
+
+
+def known_years() -> tuple[int, int]:
+    """The first and last year whose feestdagen the `holidays` package knows for the Netherlands
+    (outside them it returns none at all, which would silently count Christmas as a working day)."""
+    return int(Netherlands.start_year), int(Netherlands.end_year)
+
+
+def check_known_year(year: int) -> None:
+    """Refuse a day in a year without known feestdagen (a TermError with a Dutch message)."""
+    first, last = known_years()
+    if not first <= year <= last:
+        from engine.terms import TermError  # engine.terms builds on this module
+
+        raise TermError(f"De feestdagen van {year} zijn niet bekend: termijnen kunnen alleen "
+                        f"berekend worden voor dagen van {first} tot en met {last}.")
 
 
 def statutory_days(year: int) -> dict[date, str]:
@@ -133,6 +151,8 @@ def parse_decree_days(text: str, origin: str) -> dict[date, str]:
     except tomllib.TOMLDecodeError as exc:
         line = _decode_error_line(str(exc), text)
         raise ValueError(f"{origin}, regel {line}: dit is geen geldige TOML.") from exc
+    except RecursionError as exc:
+        raise ValueError(f"{origin}: te diep genest om te lezen; gebruik alleen blokken [[day]].") from exc
     lines = text.splitlines()
     for key in data:
         if key != "day":

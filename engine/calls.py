@@ -10,6 +10,7 @@ reserves. `replace_member` takes one person out of the group and promotes the fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,13 +68,21 @@ class Call:
         signups, size = self.listed(ctx), ctx.org.group_max
         return {**ctx.data, self.group: signups[:size], self.reserves: signups[size:]}
 
+    def without(self, data: Mapping[str, Any], leaving: str) -> tuple[dict[str, Any], str | None]:
+        """`leaving` out of the group and the reserves; when a place in the group came free,
+        the first reserve takes it. Returns the new data and who was promoted (or None)."""
+        group = list(data.get(self.group, []))
+        reserves = [e for e in data.get(self.reserves, []) if e != leaving]
+        if leaving not in group:
+            return {**data, self.reserves: reserves} if self.reserves in data else dict(data), None
+        promoted = reserves.pop(0) if reserves else None
+        group = [e for e in group if e != leaving] + ([promoted] if promoted else [])
+        return {**data, self.group: group, self.reserves: reserves}, promoted
+
     def _replace(self, ctx: Context) -> dict[str, Any]:
         leaving = ctx.payload["member"]
-        group = [e for e in ctx.data.get(self.group, []) if e != leaving]
-        reserves = list(ctx.data.get(self.reserves, []))
-        promoted = reserves.pop(0) if reserves else None
-        data = {**ctx.data, self.group: [*group, *([promoted] if promoted else [])],
-                self.reserves: reserves, "left_group": leaving, "joined_group": promoted}
+        data, promoted = self.without(ctx.data, leaving)
+        data = {**data, "left_group": leaving, "joined_group": promoted}
         if data.get("contact_person") == leaving:
             data.pop("contact_person")
         if promoted is None:
@@ -156,6 +165,12 @@ class Call:
                    mail("call/joined_group", to(fields=("joined_group",)),
                         when=lambda c: bool(c.data.get("joined_group")))))
 
+    def extension_mail(self) -> Mail:
+        """When the sign-up term is extended, everyone called hears the new date, with a link
+        that works until then."""
+        return mail("call/signup_extended", to(self.role), answer_link=True,
+                    when=lambda c: c.payload.get("deadline") == self.window)
+
     def reminder(self) -> Reminder:
         return Reminder(name="call_reminder", before="2wd",
                         mail=mail("call/reminder", to(self.role), answer_link=True),
@@ -166,3 +181,53 @@ class Call:
         return Deadline(self.window, "aanmeldtermijn", guards, org_term="signup_window",
                         base_label="de oproep", on_expiry="close_signup",
                         reminders=(self.reminder(),), unless=self.group if self.once else None)
+
+
+# --- someone leaves the organisation ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leaver:
+    """One person taken out of a trajectory: the data lists they were in, and whether they
+    were its contact person."""
+
+    email: str
+    lists: tuple[str, ...]
+    was_contact: bool
+
+
+@dataclass(frozen=True)
+class Departure:
+    """What taking people out of a trajectory's data did (pure)."""
+
+    data: dict[str, Any]
+    left: tuple[Leaver, ...] = ()  # only those the trajectory named
+    promoted: tuple[str, ...] = ()  # reserves who took a place that came free
+    short: tuple[str, ...] = ()  # call groups now smaller than the organisation's minimum
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.left)
+
+
+def depart(calls: Sequence[Call], data: Mapping[str, Any], leaving: Sequence[str],
+           group_min: int) -> Departure:
+    """`leaving` out of every group and list of a trajectory (each call promotes its first
+    reserve into a freed place, as `replace_member` does), and no longer its contact person."""
+    new, left, promoted = dict(data), [], []
+    for email in leaving:
+        lists = tuple(k for k, v in new.items() if isinstance(v, list) and email in v)
+        was_contact = new.get("contact_person") == email
+        if not lists and not was_contact:
+            continue
+        for call in calls:
+            new, joined = call.without(new, email)
+            promoted += [joined] if joined else []
+        new = {k: [e for e in v if e != email] if k in lists else v for k, v in new.items()}
+        if was_contact:
+            new.pop("contact_person")
+        left.append(Leaver(email, lists, was_contact))
+    touched = {k for leaver in left for k in leaver.lists}
+    short = tuple(c.group for c in calls
+                  if c.group in touched and len(new.get(c.group, [])) < group_min)
+    return Departure(new, tuple(left), tuple(p for p in promoted if p not in leaving), short)

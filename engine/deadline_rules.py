@@ -7,7 +7,16 @@ from datetime import date
 from engine import effects
 from engine.atw_calendar import default_calendar
 from engine.dsl import Context, Deadline, DeadlineView, Flow
-from engine.terms import DueDate, Recess, Term, compute_due, format_date, parse_recess, parse_term
+from engine.terms import (
+    DueDate,
+    Recess,
+    Term,
+    add_days,
+    compute_due,
+    format_date,
+    parse_recess,
+    parse_term,
+)
 from engine.terms import weekday_name as weekday
 
 OPEN = frozenset({"running", "overdue"})
@@ -88,7 +97,7 @@ def _suspend(view: DeadlineView, today: date) -> effects.ChangeDeadline:
 
 def _resume(view: DeadlineView, today: date) -> effects.ChangeDeadline:
     paused = (today - (view.suspended_on or today)).days
-    shifted = date.fromordinal(view.due.toordinal() + paused)
+    shifted = add_days(view.due, paused)  # TermError past the calendar, never a crash
     due, roll = _roll(shifted, view.atw)
     line = f"Hervat op {format_date(today)}: {paused} dagen opgeschort → {roll}{_day(due)}."
     return effects.ChangeDeadline(view.name, due, f"{view.explanation}\n{line}", "running")
@@ -120,7 +129,7 @@ def _roll(day: date, atw: bool) -> tuple[date, str]:
         return day, ""
     first = day
     while not calendar.is_working_day(day):
-        day = date.fromordinal(day.toordinal() + 1)
+        day = add_days(day, 1)
     return day, f"{format_date(first)} ({calendar.free_day_reason(first)}) → "
 
 

@@ -11,16 +11,20 @@ from urllib.parse import urlsplit
 from engine import labels
 from engine.dsl import Field, Words
 from engine.errors import InvalidInput, NotFound
-from engine.terms import TermError, parse_term
+from engine.terms import TermError, format_date, parse_term
 
 EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Control characters and every Unicode line break (C0, DEL, C1 with NEL U+0085, U+2028/U+2029):
+#: none of them may stand in a name, title, subject or address (they end a mail header line).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: In a document or note only the tab survives; line breaks are normalised to "\n" first.
+CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_TEXT = 300
 MAX_LONGTEXT = 20_000
+MAX_NOTE = 2_000
 
 
 def valid_email(value: str) -> bool:
@@ -46,13 +50,26 @@ def check_line(value: str, what: str) -> str:
     return cleaned
 
 
+#: The days a person may enter at all: earlier or later is a typing error, not a trajectory
+#: (a back-dated year would send an alert for every week since; a year near 9999 breaks every
+#: term). These bounds are fixed so that every caller gets them; the use cases also refuse a
+#: date more than `engine.terms.FUTURE_YEARS` after today, which only they know.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
 def parse_day(value: str, what: str) -> date:
+    """A day written as 2026-03-24 or 24-03-2026, between EARLIEST_DAY and LATEST_DAY."""
     text = value.strip()
     for fmt in ("%Y-%m-%d", "%d-%m-%Y"):
         try:
-            return datetime.strptime(text, fmt).date()
+            day = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise InvalidInput(f"{what}: {format_date(day)} kan niet kloppen; een datum "
+                               f"ligt tussen {EARLIEST_DAY.year} en {LATEST_DAY.year}.")
+        return day
     raise InvalidInput(f"{what}: '{value}' is geen datum. Schrijf bijvoorbeeld 2026-03-24.")
 
 
@@ -63,13 +80,27 @@ def _time(value: str, what: str) -> str:
         raise InvalidInput(f"{what}: '{value}' is geen tijd. Schrijf bijvoorbeeld 19:30.") from error
 
 
-def _longtext(value: str, what: str) -> str:
-    cleaned = value.strip()
+def with_newlines(value: str) -> str:
+    """Every line break (CRLF from Windows, CR, U+2028, Word's U+000B, ...) as one "\n"."""
+    return "\n".join(value.splitlines())
+
+
+def check_text(value: str, what: str, limit: int = MAX_LONGTEXT) -> str:
+    """Text of several lines (a document, a note): line breaks become "\n", other control
+    characters are refused."""
+    cleaned = with_newlines(value).strip()
     if CONTROL_BUT_NEWLINE.search(cleaned):
         raise InvalidInput(f"{what} bevat een stuurteken.")
-    if not cleaned or len(cleaned) > MAX_LONGTEXT:
-        raise InvalidInput(f"{what} moet tussen 1 en {MAX_LONGTEXT} tekens lang zijn.")
+    if not cleaned or len(cleaned) > limit:
+        raise InvalidInput(f"{what} moet tussen 1 en {limit} tekens lang zijn.")
     return cleaned
+
+
+def check_note(value: str | None) -> str | None:
+    """The note with an event (`--note`): like a document, at most MAX_NOTE characters."""
+    if value is None:
+        return None
+    return check_text(value, "De notitie", MAX_NOTE)
 
 
 def _url(value: str, what: str) -> str:
@@ -176,7 +207,7 @@ def _group(f: Field, value: str, what: str, groups: Collection[str]) -> str:
 _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "text": check_line,
     "deadline": check_line,
-    "longtext": _longtext,
+    "longtext": check_text,
     "url": _url,
     "time": _time,
     "term": _term,

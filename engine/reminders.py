@@ -3,7 +3,8 @@
 An organisation lists its steps as offsets from a deadline's end (DESIGN.md §4), default
 `["-5wd", "0", "+1wd"]`: five working days before, on the day, and overdue (the first working
 day after the end, then every week until the deadline is met). Each step has a stable id, the
-one the sweep records: "before-5wd", "on-day", "overdue-1", "overdue-2", ... A flow may add
+one the sweep records: "before-5wd", "on-day", "overdue-1", "overdue-2", ... (of the overdue
+alerts only the latest due one is listed: catching up never sends one per week missed). A flow may add
 reminders of its own on a deadline (`Deadline.reminders`), such as the call reminder to members
 who have not answered; their id is the reminder's name.
 """
@@ -131,7 +132,8 @@ def due_steps(schedule: Schedule, today: date) -> list[Step]:
     """The steps due on or before `today`, in due order.
 
     A step before the end that would fall before the deadline began is left out (a short term
-    gets no "5 working days before"); overdue alerts always count.
+    gets no "5 working days before", a trajectory entered with past dates no history); of the
+    overdue alerts only the latest that is due counts.
     """
     found = [s for s in _all_steps(schedule, today) if s.due_on <= today]
     return sorted(found, key=lambda s: (s.due_on, _KIND_ORDER[s.kind], s.number))
@@ -158,10 +160,13 @@ def _all_steps(schedule: Schedule, today: date) -> Iterator[Step]:
 
 
 def _overdue(first: date, today: date) -> Iterator[Step]:
-    number, day = 1, first
-    while day <= today:
-        yield Step(f"overdue-{number}", "overdue", day, number)
-        number, day = number + 1, day + OVERDUE_EVERY
+    """The latest overdue alert that is due, only: a sweep that catches up (a worker that was
+    down, a trajectory entered with a date long past) sends one alert, not one for every week
+    since, and it says how long the term has been over."""
+    if first > today:
+        return
+    number = (today - first).days // OVERDUE_EVERY.days + 1
+    yield Step(f"overdue-{number}", "overdue", first + OVERDUE_EVERY * (number - 1), number)
 
 
 def kind_of(step_id: str) -> tuple[StepKind, int]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from engine import dsl
+from engine.calls import Call
 from engine.deadline_rules import new_end
-from engine.dsl import Context, Guard, Transition
+from engine.dsl import Context, DeadlineView, Guard, Transition
 from engine.machine import data_with_payload
-from engine.terms import TermError, format_date
+from engine.terms import FUTURE_YEARS, TermError, format_date, latest_day
 
 
 def _suspend(ctx: Context) -> dict[str, Any]:
@@ -37,18 +39,48 @@ def _extension_valid(ctx: Context) -> bool:
     return _extension_problem(ctx) is None
 
 
+def _extended(ctx: Context) -> DeadlineView | None:
+    """The running deadline an `extend` names, when it names one and one new end."""
+    view = ctx.deadlines.get(ctx.payload.get("deadline", ""))
+    if view is None or view.status not in ("running", "overdue", "suspended"):
+        return None
+    if bool(ctx.payload.get("until")) == bool(ctx.payload.get("extra")):
+        return None
+    return view
+
+
 def _extension_problem(ctx: Context) -> str | None:
+    """Why this extension is not possible now (the guard: exit 3)."""
     view = ctx.deadlines.get(ctx.payload.get("deadline", ""))
     if view is None or view.status not in ("running", "overdue", "suspended"):
         return "Die termijn loopt niet."
-    if bool(ctx.payload.get("until")) == bool(ctx.payload.get("extra")):
+    if _extended(ctx) is None:
         return "Geef een nieuwe einddatum (until) óf een extra termijn (extra), niet allebei."
+    end = _new_end_or_none(ctx, view)
+    if end is not None and end <= view.due:
+        return f"De nieuwe einddatum moet na {format_date(view.due)} liggen."
+    return None
+
+
+def _new_end_or_none(ctx: Context, view: DeadlineView) -> date | None:
+    try:
+        return new_end(ctx, view)
+    except TermError:
+        return None  # bad input, refused by `extension_input_problem` before the guard runs
+
+
+def extension_input_problem(ctx: Context) -> str | None:
+    """A new end past the calendar or more than FUTURE_YEARS away is bad input (exit 2)."""
+    view = _extended(ctx)
+    if view is None:
+        return None
     try:
         end = new_end(ctx, view)
     except TermError as error:
-        return error.args[0] if error.args else str(error)
-    if end <= view.due:
-        return f"De nieuwe einddatum moet na {format_date(view.due)} liggen."
+        return str(error)
+    if end > latest_day(ctx.today):
+        return (f"De nieuwe einddatum {format_date(end)} ligt meer dan {FUTURE_YEARS} jaar "
+                "na vandaag; kies een eerdere datum of een kortere verlenging.")
     return None
 
 
@@ -82,11 +114,15 @@ def _told(template: str, concerned: dsl.Recipients) -> tuple[dsl.Mail, ...]:
 
 
 def exits(by: tuple[str, ...], withdrawn: str = "withdrawn",
-          concerned: dsl.Recipients = CONCERNED) -> tuple[Transition, ...]:
+          concerned: dsl.Recipients = CONCERNED,
+          calls: tuple[Call, ...] = ()) -> tuple[Transition, ...]:
     """withdraw (reason) → `withdrawn`; suspend / resume; extend (deadline, until|extra, reason).
 
-    Each tells the people concerned, with the new dates."""
+    Each tells the people concerned, with the new dates; extending a call's sign-up term also
+    tells everyone the call went to (`calls`: the flow's calls), with their link."""
     reason = dsl.text("reason", "reden")
+    told_of_extension = _told("common/extended", concerned) + tuple(
+        call.extension_mail() for call in calls)
     return (
         dsl.on("withdraw", by=by, fields=(reason,), action=_remember_reason,
                label="intrekken").to(withdrawn, mails=_told("common/withdrawn", concerned)),
@@ -105,5 +141,6 @@ def exits(by: tuple[str, ...], withdrawn: str = "withdrawn",
                 reason,
             ),
             label="termijn verlengen",
-        ).stay(when=EXTENSION_VALID, mails=_told("common/extended", concerned)),
+            checks=(extension_input_problem,),
+        ).stay(when=EXTENSION_VALID, mails=told_of_extension),
     )

@@ -21,6 +21,8 @@ TermKind = Literal["weeks", "days", "workdays", "months", "date"]
 
 MAX_AMOUNT = 9999
 ONE_DAY = timedelta(days=1)
+#: How far ahead a date a person enters may lie: further is taken for a typing error.
+FUTURE_YEARS = 5
 
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
@@ -57,6 +59,22 @@ def format_date(d: date) -> str:
 def weekday_name(d: date) -> str:
     """The Dutch name of the weekday, in lower case: "maandag" ... "zondag"."""
     return WEEKDAYS[d.weekday()]
+
+
+def latest_day(today: date) -> date:
+    """The last day a person may enter or reach by extending a term: FUTURE_YEARS from today."""
+    try:
+        return today + relativedelta(years=FUTURE_YEARS)
+    except ValueError:  # today is within FUTURE_YEARS of the year 9999
+        return date.max
+
+
+def add_days(day: date, days: int) -> date:
+    """`days` days after `day`; TermError (Dutch) instead of a date past the calendar."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError as exc:
+        raise TermError(f"{days} dagen na {format_date(day)} valt buiten de kalender.") from exc
 
 
 def _day_text(d: date) -> str:
@@ -204,7 +222,9 @@ def compute_due(
     cal = calendar if calendar is not None else default_calendar()
     try:
         return _compute(start, term, cal, atw, recess, base_label)
-    except OverflowError as exc:
+    except TermError:
+        raise
+    except (OverflowError, ValueError) as exc:  # date arithmetic past the year 9999
         raise TermError(
             f"De termijn van {term.label()} na {format_date(start)} valt buiten de kalender."
         ) from exc

@@ -1,17 +1,20 @@
 """Signed, expiring personal links ("tokens") for answering a call without an account.
 
-The signature (itsdangerous, HMAC) makes a link tamper-proof; the expiry is checked against
-the injected clock; single use is enforced by the runtime, which records each used `jti`.
+The signature (itsdangerous, HMAC) makes a link tamper-proof; single use is enforced by the
+runtime, which records each used `jti`. A link works until its call closes: while the call's
+sign-up term runs, until the end of that term's last day (Europe/Amsterdam), also when the term
+was extended after the link was mailed (`check_open`); otherwise until the expiry it carries.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from engine.clock import AMSTERDAM
 from engine.errors import AdviesError
 
 SALT = "adviestraject.answer-link.v1"
@@ -30,6 +33,7 @@ class TokenRefused(AdviesError):
 
 TAMPERED = TokenRefused("tampered", "Deze link is niet geldig. Gebruik de link uit de e-mail.")
 USED = TokenRefused("used", "Deze link is al gebruikt. Een link werkt één keer.")
+EXPIRED = TokenRefused("expired", "Deze link is verlopen: de aanmelding is gesloten.")
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,26 @@ def issue(secret: str, trajectory_id: int, person_id: int, expires_at: datetime)
     return str(URLSafeSerializer(secret, salt=SALT).dumps(body))
 
 
-def verify(secret: str, token: str, now: datetime) -> Claims:
-    """The claims of a genuine, unexpired link; TokenRefused otherwise."""
+@dataclass(frozen=True)
+class CallWindow:
+    """The sign-up term of the call a link answers, as it stands now."""
+
+    started_on: date
+    due: date
+
+    @property
+    def closes_at(self) -> datetime:
+        """The end of the term's last day, Europe/Amsterdam."""
+        return datetime.combine(self.due + timedelta(days=1), time(0), AMSTERDAM)
+
+    def issued_within(self, claims: Claims) -> bool:
+        """Whether the link was made for this call: it did not expire before the call began
+        (a link of an earlier, closed call does not open a later one)."""
+        return claims.expires_at > datetime.combine(self.started_on, time(0), AMSTERDAM)
+
+
+def read(secret: str, token: str) -> Claims:
+    """The claims of a genuine link (its expiry not yet checked); TokenRefused otherwise."""
     try:
         body = URLSafeSerializer(secret, salt=SALT).loads(token)
         claims = Claims(int(body["t"]), int(body["p"]), datetime.fromisoformat(body["x"]),
@@ -58,6 +80,21 @@ def verify(secret: str, token: str, now: datetime) -> Claims:
         raise TAMPERED from error
     if not all(0 < n < MAX_ID for n in (claims.trajectory_id, claims.person_id)):
         raise TAMPERED
-    if now >= claims.expires_at:
-        raise TokenRefused("expired", "Deze link is verlopen: de aanmelding is gesloten.")
+    if claims.expires_at.tzinfo is None:
+        raise TAMPERED
+    return claims
+
+
+def check_open(claims: Claims, now: datetime, window: CallWindow | None) -> None:
+    """Refuse a link whose call has closed: the running sign-up term decides when there is one
+    the link belongs to, else the expiry the link carries."""
+    closes_at = window.closes_at if window and window.issued_within(claims) else claims.expires_at
+    if now >= closes_at:
+        raise EXPIRED
+
+
+def verify(secret: str, token: str, now: datetime) -> Claims:
+    """The claims of a genuine link that has not passed its own expiry; TokenRefused otherwise."""
+    claims = read(secret, token)
+    check_open(claims, now, None)
     return claims

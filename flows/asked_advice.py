@@ -75,6 +75,17 @@ def _choose_contact(ctx: Context) -> dict[str, Any]:
     return {**ctx.data, "contact_person": ctx.payload["contact_person"]}
 
 
+def _plan_meeting(ctx: Context) -> dict[str, Any]:
+    """The first meeting: its day, and its time and place when given (a new plan without them
+    drops the old ones). Planned again it is the same meeting, one `meeting_sequence` further,
+    so the invitation updates the calendar's appointment instead of adding one."""
+    sequence = int(ctx.data.get("meeting_sequence") or 0) + 1 if "meeting_on" in ctx.data else 0
+    return {**ctx.data, "meeting_on": ctx.payload["meeting_on"],
+            "meeting_time": ctx.payload.get("meeting_time") or None,
+            "meeting_place": ctx.payload.get("meeting_place") or None,
+            "meeting_sequence": sequence}
+
+
 
 
 REPLACE_MEMBER = CALL.replace_member(SECRETARIAT)
@@ -152,7 +163,7 @@ FLOW = Flow(
                      fields=(a_date("meeting_on", "datum eerste bijeenkomst"),
                              a_time("meeting_time", "tijd", required=False),
                              text("meeting_place", "plaats", required=False)),
-                     action=remember("meeting_on", "meeting_time", "meeting_place"),
+                     action=_plan_meeting,
                      label="eerste bijeenkomst plannen")
                   .stay(mails=(mail("asked_advice/meeting_invitation",
                                     to(fields=("policy_adviser",), lists=("group",)),
@@ -205,7 +216,7 @@ FLOW = Flow(
         State("withdrawn", "Ingetrokken", final=True, cancels=True),
         State("closed", "Afgesloten", final=True),
     ),
-    anywhere=standard.exits(SECRETARIAT),
+    anywhere=standard.exits(SECRETARIAT, calls=(CALL,)),
     calls=(CALL,),
 )
 

@@ -382,7 +382,7 @@ FLOW_ASKED = Flow(
         State("withdrawn", "Ingetrokken", final=True, cancels=True),
         State("closed", "Afgesloten", final=True),
     ),
-    anywhere=standard.exits(SECRETARIAT, concerned=CONCERNED_ASKED),
+    anywhere=standard.exits(SECRETARIAT, concerned=CONCERNED_ASKED, calls=(PLATFORM,)),
     calls=(PLATFORM,),
 )
 

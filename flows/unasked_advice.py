@@ -187,7 +187,7 @@ FLOW = Flow(
         State("withdrawn", "Ingetrokken", final=True, cancels=True),
         State("closed", "Afgesloten", final=True),
     ),
-    anywhere=standard.exits(SECRETARIAT, concerned=CONCERNED),
+    anywhere=standard.exits(SECRETARIAT, concerned=CONCERNED, calls=(CALL,)),
     calls=(CALL,),
 )
 

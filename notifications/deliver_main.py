@@ -1,8 +1,10 @@
 """Deliver mail in a loop: `python -m notifications.deliver_main [--until-empty]`.
 
-Reads the same ADVIES_* settings as `advies` (database, SMTP or mail folder). Keeps one pool of
-SMTP connections open for the whole run. Stops on SIGTERM or SIGINT after the current round,
-or, with `--until-empty`, once no mail is waiting or being sent.
+Reads the same ADVIES_* settings as `advies` (database, SMTP or mail folder), and refuses to
+start (exit 2) with mail settings that cannot work, like `advies worker`. Keeps one pool of
+SMTP connections open for the whole run. Stops on SIGTERM or SIGINT: the mail in hand finishes
+(or is handed back after a few seconds), the rest of the round is handed back; or, with
+`--until-empty`, once no mail is waiting or being sent.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from engine.errors import InvalidInput
 from notifications import outbox
-from notifications.delivery import deliver_due, sender_from_settings
+from notifications.delivery import check_mail_settings, deliver_due, sender_from_settings
 from settings import Settings
 from storage.db import make_engine_without_pool, transaction
 
@@ -48,7 +52,7 @@ async def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> i
     try:
         while not stop.is_set():
             report = await deliver_due(engine, sender, settings.clock.now, batch=args.batch,
-                                       lease=timedelta(seconds=args.lease))
+                                       lease=timedelta(seconds=args.lease), stop=stop)
             if report.claimed and not report.paused:
                 continue
             if args.until_empty and not await asyncio.to_thread(_pending, engine):
@@ -66,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _arguments(argv)
     settings = Settings()
+    try:
+        check_mail_settings(settings)
+    except InvalidInput as error:
+        sys.stderr.write(f"Fout: {error.message}\n")
+        return error.exit_code
     engine = make_engine_without_pool(settings.database_url)
     try:
         return asyncio.run(run(engine, settings, args))

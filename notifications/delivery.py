@@ -3,15 +3,24 @@
 A mail that cannot be delivered (a 5xx, or still no luck after MAX_ATTEMPTS) is marked failed,
 and in the same transaction the secretariat of the trajectory's organisation gets a notice:
 which mail to whom, why, and what to do. Notices about notices are never made (no loops).
-If the settings are wrong (login, TLS, our sender refused), the queue pauses: the claimed mail
-goes back unharmed, and the worker tries again after PAUSE.
+If the settings are wrong (login, TLS, our sender refused, a mail folder that cannot be
+written), the queue pauses: the claimed mail goes back unharmed, and the worker tries again
+after PAUSE.
+
+Each round claims a batch in the name of a new holder and renews that claim every third of the
+lease while it works, so a slow server never lets the lease of the batch run out under it; a row
+the renewal no longer finds ours is not sent, and an outcome only counts for the holder. When
+`stop` is set, no new mail is started; the mail in hand gets GRACE to finish, and is otherwise
+handed back (queued again, the attempt not counted), like the rest of the batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +28,13 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
+from email.utils import parseaddr
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from engine.clock import AMSTERDAM, Clock
+from engine.errors import InvalidInput
 from notifications import outbox
 from notifications.message import Party, build
 from notifications.outbox import Claimed
@@ -48,6 +59,9 @@ SECRETARIAT = "secretariat"
 PAUSE = timedelta(minutes=5)
 BATCH = 20
 MAX_ROUNDS = 1000
+GRACE = 2.0  # seconds the mail in hand gets to finish once we are asked to stop
+STOP_POLL = 0.1  # seconds between looks at a thread's stop flag
+MAIL_FROM_EXAMPLE = 'ADVIES_MAIL_FROM="Adviesgroep <adviesgroep@gemeente.example.org>"'
 
 Now = Callable[[], datetime]
 
@@ -59,7 +73,10 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     notices: int = 0
+    handed_back: int = 0  # claimed, then queued again unsent: we stopped, or the lease ran short
+    lost: int = 0  # our claim had passed to another worker; that one settles the row
     paused: str | None = None
+    stopped: bool = False
 
     def add(self, other: DeliveryReport) -> None:
         self.claimed += other.claimed
@@ -67,91 +84,202 @@ class DeliveryReport:
         self.retried += other.retried
         self.failed += other.failed
         self.notices += other.notices
+        self.handed_back += other.handed_back
+        self.lost += other.lost
         self.paused = other.paused or self.paused
+        self.stopped = other.stopped or self.stopped
 
 
 async def deliver_due(engine: Engine, sender: Sender, now_fn: Now, *, batch: int = BATCH,
-                      lease: timedelta = outbox.LEASE) -> DeliveryReport:
+                      lease: timedelta = outbox.LEASE, stop: asyncio.Event | None = None) -> DeliveryReport:
     """One round: claim up to `batch` due mails and send them, `sender.concurrency` at a time."""
-    claimed = await asyncio.to_thread(_claim, engine, now_fn(), batch, lease)
-    report = DeliveryReport(claimed=len(claimed))
-    gate = asyncio.Semaphore(max(1, sender.concurrency))
-    async with asyncio.TaskGroup() as group:
-        for row in claimed:
-            group.create_task(_deliver_one(engine, sender, now_fn, row, gate, report))
-    return report
+    stop = stop or asyncio.Event()
+    if stop.is_set():
+        return DeliveryReport(stopped=True)
+    holder, asked_at = outbox.new_holder(), asyncio.get_running_loop().time()
+    claimed = await asyncio.to_thread(_claim, engine, now_fn(), batch, lease, holder)
+    work = _Round(engine, sender, now_fn, lease, stop, {row.id for row in claimed}, asked_at)
+    work.report.claimed = len(claimed)
+    if claimed:
+        await work.run(claimed)
+    work.report.stopped = stop.is_set()
+    return work.report
 
 
 async def deliver_all_due(engine: Engine, sender: Sender, now_fn: Now, *, batch: int = BATCH,
-                          lease: timedelta = outbox.LEASE) -> DeliveryReport:
-    """Rounds of `deliver_due` until nothing is due any more (or the queue pauses)."""
+                          lease: timedelta = outbox.LEASE,
+                          stop: asyncio.Event | None = None) -> DeliveryReport:
+    """Rounds of `deliver_due` until nothing is due any more (or the queue pauses, or we stop)."""
     total = DeliveryReport()
     for _ in range(MAX_ROUNDS):
-        report = await deliver_due(engine, sender, now_fn, batch=batch, lease=lease)
+        report = await deliver_due(engine, sender, now_fn, batch=batch, lease=lease, stop=stop)
         total.add(report)
-        if not report.claimed or report.paused:
+        if not report.claimed or report.paused or report.stopped:
             break
     return total
 
 
-def _claim(engine: Engine, now: datetime, batch: int, lease: timedelta) -> list[Claimed]:
+def _claim(engine: Engine, now: datetime, batch: int, lease: timedelta, holder: str) -> list[Claimed]:
     with transaction(engine) as session:
-        return outbox.claim(session, now, limit=batch, lease=lease)
+        return outbox.claim(session, now, limit=batch, lease=lease, holder=holder)
 
 
-async def _deliver_one(engine: Engine, sender: Sender, now_fn: Now, row: Claimed,
-                       gate: asyncio.Semaphore, report: DeliveryReport) -> None:
-    async with gate:
-        if report.paused:
-            await asyncio.to_thread(_release, engine, row, now_fn(), report.paused)
+class _Round:
+    """One claimed batch: sends it, keeps its lease alive, and hands it back when told to stop."""
+
+    def __init__(self, engine: Engine, sender: Sender, now_fn: Now, lease: timedelta,
+                 stop: asyncio.Event, held: set[int], asked_at: float) -> None:
+        self.engine = engine
+        self.sender = sender
+        self.now_fn = now_fn
+        self.lease = lease
+        self.stop = stop
+        self.held = held  # the rows the last renewal found still ours
+        self.open = set(held)  # the rows not settled yet
+        self.valid_until = asked_at + lease.total_seconds()  # the lease, by the loop's own watch
+        self.gate = asyncio.Semaphore(max(1, sender.concurrency))
+        self.report = DeliveryReport()
+
+    async def run(self, claimed: list[Claimed]) -> None:
+        renewing = asyncio.create_task(self._renew_while_working(claimed[0].claimed_by))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for row in claimed:
+                    group.create_task(self._deliver_one(row))
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _renew_while_working(self, holder: str) -> None:
+        """Every third of the lease, extend it for the rows still open; forget the lost ones."""
+        every = max(self.lease.total_seconds() / 3, 0.01)
+        while self.open:
+            await asyncio.sleep(every)
+            asked_at = self._monotonic()
+            try:
+                kept = await asyncio.to_thread(_renew, self.engine, sorted(self.open), holder,
+                                               self.now_fn(), self.lease)
+            except Exception as error:  # the outcome still checks the holder; try again later
+                log.warning("outbox: renewing the claim failed (%s)", type(error).__name__)
+                continue
+            self.held = kept
+            self.valid_until = asked_at + self.lease.total_seconds()
+
+    @staticmethod
+    def _monotonic() -> float:
+        return asyncio.get_running_loop().time()
+
+    async def _deliver_one(self, row: Claimed) -> None:
+        async with self.gate:
+            try:
+                await self._deliver(row)
+            finally:
+                self.open.discard(row.id)
+
+    async def _deliver(self, row: Claimed) -> None:
+        if self.report.paused:
+            await self._hand_back(row, PAUSE, self.report.paused)
+            return
+        if self.stop.is_set():
+            await self._hand_back(row, timedelta(0))
+            return
+        if row.id not in self.held:
+            self.report.lost += 1
+            log.warning("outbox %s (%s): the claim ran out and another worker took it; not sent here",
+                        row.id, row.message_id)
+            return
+        if self._monotonic() >= self.valid_until:  # not renewed in time: never send past the lease
+            await self._hand_back(row, timedelta(0))
             return
         try:
-            await sender.send(row.sender, row.recipient, row.raw)
+            if not await self._send_unless_stopped(row):
+                await self._hand_back(row, timedelta(0))
+                return
         except DeliveryFailure as failure:
-            await _record_failure(engine, row, failure, now_fn(), report)
+            await self._record_failure(row, failure)
             return
-        await asyncio.to_thread(_sent, engine, row, now_fn())
-        report.sent += 1
+        await asyncio.to_thread(_sent, self.engine, row, self.now_fn())
+        self.report.sent += 1
+
+    async def _send_unless_stopped(self, row: Claimed) -> bool:
+        """Send; False if we were asked to stop and the send did not finish within GRACE."""
+        sending = asyncio.ensure_future(self.sender.send(row.sender, row.recipient, row.raw))
+        stopping = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({sending, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not sending.done():
+                await asyncio.wait({sending}, timeout=GRACE)
+        finally:
+            stopping.cancel()
+            if not sending.done():
+                sending.cancel()
+                await asyncio.wait({sending})
+        if sending.cancelled():
+            return False
+        sending.result()  # raises the DeliveryFailure, if any
+        return True
+
+    async def _hand_back(self, row: Claimed, delay: timedelta, error: str | None = None) -> None:
+        """Queue the row again unsent, the attempt not counted (if the claim is still ours)."""
+        if not await asyncio.to_thread(_release, self.engine, row, self.now_fn(), delay, error):
+            self.report.lost += 1
+        elif error is None:
+            self.report.handed_back += 1
+
+    async def _record_failure(self, row: Claimed, failure: DeliveryFailure) -> None:
+        log.warning("outbox %s (%s): %s after attempt %s", row.id, row.message_id, failure.log_text,
+                    row.attempts)
+        if isinstance(failure, SetupFailure):
+            if not self.report.paused:
+                log.error("Mail versturen gepauzeerd: %s", failure.reason)
+            self.report.paused = failure.reason
+            await self._hand_back(row, PAUSE, str(failure))
+            return
+        status, notices = await asyncio.to_thread(_failed_or_retry, self.engine, row, failure,
+                                                  self.now_fn())
+        self.report.notices += notices
+        if status == outbox.FAILED:
+            self.report.failed += 1
+        elif status == outbox.QUEUED:
+            self.report.retried += 1
+        else:
+            self.report.lost += 1
 
 
-async def _record_failure(engine: Engine, row: Claimed, failure: DeliveryFailure, now: datetime,
-                          report: DeliveryReport) -> None:
-    log.warning("outbox %s (%s): %s after attempt %s", row.id, row.message_id, failure.log_text,
-                row.attempts)
-    if isinstance(failure, SetupFailure):
-        if not report.paused:
-            log.error("mail delivery paused: %s", failure.log_text)
-        report.paused = failure.reason
-        await asyncio.to_thread(_release, engine, row, now, str(failure))
-        return
-    status, notices = await asyncio.to_thread(_failed_or_retry, engine, row, failure, now)
-    report.notices += notices
-    if status == outbox.FAILED:
-        report.failed += 1
-    else:
-        report.retried += 1
+def _renew(engine: Engine, outbox_ids: list[int], holder: str, now: datetime,
+           lease: timedelta) -> set[int]:
+    with transaction(engine) as session:
+        return outbox.renew(session, outbox_ids, holder, now, lease)
 
 
 def _sent(engine: Engine, row: Claimed, now: datetime) -> None:
     with transaction(engine) as session:
-        outbox.mark_sent(session, row.id, now)
-    log.info("outbox %s (%s) sent", row.id, row.message_id)
+        ours = outbox.mark_sent(session, row, now)
+    if ours:
+        log.info("outbox %s (%s) sent", row.id, row.message_id)
+    else:
+        log.warning("outbox %s (%s) sent, but the claim had passed to another worker", row.id,
+                    row.message_id)
 
 
-def _release(engine: Engine, row: Claimed, now: datetime, error: str) -> None:
+def _release(engine: Engine, row: Claimed, now: datetime, delay: timedelta, error: str | None) -> bool:
     with transaction(engine) as session:
-        outbox.release(session, row.id, now, PAUSE, error)
+        return outbox.release(session, row, now, delay, error)
 
 
 def _failed_or_retry(engine: Engine, row: Claimed, failure: DeliveryFailure,
-                     now: datetime) -> tuple[str, int]:
-    """Mark the row; if it has failed for good, tell the secretariat in the same transaction."""
+                     now: datetime) -> tuple[str | None, int]:
+    """Mark the row; if it has failed for good, tell the secretariat in the same transaction.
+    The status is None when the claim was no longer ours (then nothing is marked or told)."""
     with transaction(engine) as session:
         if isinstance(failure, PermanentFailure):
-            outbox.mark_failed(session, row.id, now, str(failure))
+            if not outbox.mark_failed(session, row, now, str(failure)):
+                return None, 0
             return outbox.FAILED, notify_secretariat(session, row, failure, now)
-        if outbox.mark_retry(session, row, now, str(failure)) == outbox.QUEUED:
-            return outbox.QUEUED, 0
+        status = outbox.mark_retry(session, row, now, str(failure))
+        if status != outbox.FAILED:
+            return status, 0
         gave_up = PermanentFailure(f"Het lukte {row.attempts} keer niet. De laatste keer: {failure.reason}",
                                    failure.reply, failure.code)
         return outbox.FAILED, notify_secretariat(session, row, gave_up, now)
@@ -219,22 +347,64 @@ def _from_party(row: Claimed) -> Party:
 # --- wiring -------------------------------------------------------------------------------------
 
 
+def _smtp_url(settings: Settings) -> str:
+    """ADVIES_SMTP_URL, or "" when it is not set (then mail goes to files)."""
+    return settings.smtp_url.get_secret_value().strip() if settings.smtp_url is not None else ""
+
+
 def sender_from_settings(settings: Settings, *, pool_size: int = 4) -> Sender:
     """SMTP when ADVIES_SMTP_URL is set; otherwise .eml files in ADVIES_MAIL_DIR."""
-    if settings.smtp_url is not None and settings.smtp_url.get_secret_value().strip():
-        return SmtpSender(parse_smtp_url(settings.smtp_url.get_secret_value()), pool_size=pool_size)
+    if url := _smtp_url(settings):
+        return SmtpSender(parse_smtp_url(url), pool_size=pool_size)
     return FileSender(settings.mail_dir)
 
 
-def deliver_once(engine: Engine, settings: Settings, clock: Clock | None = None) -> DeliveryReport:
-    """One pass for the command line and the worker: deliver all that is due, then hang up."""
+def check_mail_settings(settings: Settings) -> None:
+    """Refuse to start (InvalidInput, one Dutch sentence) with mail settings that cannot work:
+    an ADVIES_SMTP_URL that cannot be read, or a real mail server without a real sender."""
+    url = _smtp_url(settings)
+    if not url:
+        return
+    try:
+        parse_smtp_url(url)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from error
+    _check_sender(settings.mail_from, "mail_from" in settings.model_fields_set)
+
+
+def _check_sender(mail_from: str, was_set: bool) -> None:
+    _name, address = parseaddr(mail_from)
+    _local, at, domain = address.rpartition("@")
+    if not was_set:
+        raise InvalidInput(f"ADVIES_MAIL_FROM is niet ingesteld: een mailserver neemt geen mail aan "
+                           f"van {address}. Stel het afzenderadres in, bijvoorbeeld {MAIL_FROM_EXAMPLE}.")
+    if not at or "." not in domain or domain.lower().endswith(("localhost", ".")):
+        raise InvalidInput(f"ADVIES_MAIL_FROM ({mail_from}) is geen bruikbaar afzenderadres. "
+                           f"Schrijf bijvoorbeeld {MAIL_FROM_EXAMPLE}.")
+
+
+def deliver_once(engine: Engine, settings: Settings, clock: Clock | None = None,
+                 stop: threading.Event | None = None) -> DeliveryReport:
+    """One pass for the command line and the worker: deliver all that is due, then hang up.
+    Setting `stop` (from any thread) ends the pass promptly, handing back what is not sent."""
     now_fn = (clock or settings.clock).now
 
     async def run() -> DeliveryReport:
+        stopping = asyncio.Event()
+        following = asyncio.create_task(_follow(stop, stopping)) if stop is not None else None
         sender = sender_from_settings(settings)
         try:
-            return await deliver_all_due(engine, sender, now_fn)
+            return await deliver_all_due(engine, sender, now_fn, stop=stopping)
         finally:
+            if following is not None:
+                following.cancel()
             await sender.close()
 
     return asyncio.run(run())
+
+
+async def _follow(flag: threading.Event, stopping: asyncio.Event) -> None:
+    """Set `stopping` as soon as another thread sets `flag`."""
+    while not flag.is_set():
+        await asyncio.sleep(STOP_POLL)
+    stopping.set()

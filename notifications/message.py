@@ -1,7 +1,9 @@
 """Build the bytes of one mail, once, when the transition commits.
 
 Header values are checked here: a line break in a name, subject or address is refused
-(header injection), never silently folded.
+(header injection), never silently folded. That is every Unicode line break (CR, LF, VT, FF,
+U+001C-U+001E, NEL U+0085, U+2028, U+2029) and every other control character: the last line of
+defence behind the input checks.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from email.utils import format_datetime
 
 from notifications.render import Rendered
 
-BREAKS = re.compile(r"[\r\n\x00\u2028\u2029]")
+BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class HeaderInjection(ValueError):
-    """A header value holds a line break or NUL."""
+    """A header value holds a line break or another control character."""
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,13 @@ class Attachment:
     maintype: str
     subtype: str
     filename: str
+    params: tuple[tuple[str, str], ...] = ()  # on its Content-Type, e.g. (("method", "REQUEST"),)
 
 
 def _clean(value: str, what: str) -> str:
     if BREAKS.search(value):
-        raise HeaderInjection(f"{what} bevat een regelovergang; zo'n mail wordt niet gemaakt.")
+        raise HeaderInjection(f"{what} bevat een regelovergang of stuurteken; zo'n mail wordt "
+                              "niet gemaakt.")
     return value
 
 
@@ -69,5 +73,6 @@ def build(
     message.add_alternative(content.html, subtype="html")
     if attachment is not None:
         message.add_attachment(attachment.data, maintype=attachment.maintype,
-                               subtype=attachment.subtype, filename=attachment.filename)
+                               subtype=attachment.subtype, filename=attachment.filename,
+                               params=dict(attachment.params))
     return message.as_bytes()

@@ -9,12 +9,17 @@ PostgreSQL, so two workers never claim the same row. The CTE is MATERIALIZED on 
 plain `IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` PostgreSQL may plan a nested-loop semi
 join that runs the subquery again for every row it updates, and then claims more than n rows.
 
-A claim is a lease: a worker that dies leaves its rows in 'sending', and they are due again
-once `claimed_until` has passed.
+A claim is a lease held by one worker: `claimed_by` names the holder (a fresh id per delivery
+pass), and the holder renews the lease while it works on the rows (`renew`). A worker that dies
+leaves its rows in 'sending', and they are due again once `claimed_until` has passed; another
+worker may then claim them. Every outcome (`mark_sent`, `mark_retry`, `mark_failed`, `release`)
+counts only for the holder of the claim, and only while the row is still 'sending': a worker
+that lost its claim cannot overwrite what the new holder did.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +55,7 @@ class Claimed:
     raw: bytes
     attempts: int
     created_at: datetime
+    claimed_by: str
 
 
 CLAIMED_COLUMNS = [table.c[name] for name in Claimed.__dataclass_fields__]
@@ -67,9 +73,17 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def claim(session: Session, now: datetime, *, limit: int = 20, lease: timedelta = LEASE) -> list[Claimed]:
-    """Claim up to `limit` due rows for `lease`; each claim counts as an attempt."""
+def new_holder() -> str:
+    """A unique name for one delivery pass: what `claimed_by` says while it holds rows."""
+    return uuid.uuid4().hex
+
+
+def claim(session: Session, now: datetime, *, limit: int = 20, lease: timedelta = LEASE,
+          holder: str | None = None) -> list[Claimed]:
+    """Claim up to `limit` due rows for `lease` in the name of `holder` (a new one if not
+    given; each row says it in `claimed_by`); each claim counts as an attempt."""
     _check(now)
+    holder = holder or new_holder()
     picked = select(table.c.id).where(_due(now)).order_by(table.c.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         picked = picked.with_for_update(skip_locked=True)
@@ -77,18 +91,36 @@ def claim(session: Session, now: datetime, *, limit: int = 20, lease: timedelta 
     statement = (
         update(table)
         .where(table.c.id.in_(select(due.c.id)), _due(now))
-        .values(status=SENDING, claimed_until=now + lease, attempts=table.c.attempts + 1)
+        .values(status=SENDING, claimed_until=now + lease, claimed_by=holder,
+                attempts=table.c.attempts + 1)
         .returning(*CLAIMED_COLUMNS)
     )
     rows = session.execute(statement).all()
     return sorted((Claimed(**row._mapping) for row in rows), key=lambda c: c.id)
 
 
-def mark_sent(session: Session, outbox_id: int, now: datetime) -> bool:
-    """The server accepted the mail. False if the row was no longer being sent."""
+def renew(session: Session, outbox_ids: list[int], holder: str, now: datetime,
+          lease: timedelta = LEASE) -> set[int]:
+    """Extend the lease of the rows `holder` still holds to `now + lease`; returns their ids.
+
+    A row missing from the answer is no longer ours (our lease ran out and another worker took
+    it, or it is settled): do not send it."""
     _check(now)
-    return _update(session, outbox_id, [SENDING], status=SENT, sent_at=now, claimed_until=None,
-                   last_error=None)
+    if not outbox_ids:
+        return set()
+    statement = (
+        update(table)
+        .where(table.c.id.in_(outbox_ids), table.c.claimed_by == holder, table.c.status == SENDING)
+        .values(claimed_until=now + lease)
+        .returning(table.c.id)
+    )
+    return set(session.execute(statement).scalars())
+
+
+def mark_sent(session: Session, row: Claimed, now: datetime) -> bool:
+    """The server accepted the mail. False if the claim was no longer ours."""
+    _check(now)
+    return _settle(session, row, status=SENT, sent_at=now, last_error=None)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -97,29 +129,33 @@ def backoff(attempts: int) -> timedelta:
     return min(delay, LONGEST_RETRY)
 
 
-def mark_retry(session: Session, row: Claimed, now: datetime, error: str) -> str:
-    """A temporary failure: try again later, or give up after MAX_ATTEMPTS. Returns the status."""
+def mark_retry(session: Session, row: Claimed, now: datetime, error: str) -> str | None:
+    """A temporary failure: try again later, or give up after MAX_ATTEMPTS. Returns the status,
+    or None when the claim was no longer ours (then nothing changed)."""
     _check(now)
     if row.attempts >= MAX_ATTEMPTS:
-        mark_failed(session, row.id, now, error)
-        return FAILED
-    _update(session, row.id, [SENDING], status=QUEUED, next_attempt_at=now + backoff(row.attempts),
-            claimed_until=None, last_error=error)
-    return QUEUED
+        return FAILED if mark_failed(session, row, now, error) else None
+    if _settle(session, row, status=QUEUED, next_attempt_at=now + backoff(row.attempts),
+               last_error=error):
+        return QUEUED
+    return None
 
 
-def mark_failed(session: Session, outbox_id: int, now: datetime, error: str) -> bool:
-    """A permanent failure: this mail will not be delivered unless someone re-queues it."""
+def mark_failed(session: Session, row: Claimed, now: datetime, error: str) -> bool:
+    """A permanent failure: this mail will not be delivered unless someone re-queues it.
+    False if the claim was no longer ours."""
     _check(now)
-    return _update(session, outbox_id, [SENDING], status=FAILED, claimed_until=None, last_error=error,
-                   next_attempt_at=now)
+    return _settle(session, row, status=FAILED, last_error=error, next_attempt_at=now)
 
 
-def release(session: Session, outbox_id: int, now: datetime, delay: timedelta, error: str) -> bool:
-    """Hand a claimed row back without counting the attempt (the queue is paused)."""
+def release(session: Session, row: Claimed, now: datetime, delay: timedelta,
+            error: str | None = None) -> bool:
+    """Hand a claimed row back without counting the attempt (the queue is paused, or the worker
+    stops); `error`, when given, says why. False if the claim was no longer ours."""
     _check(now)
-    return _update(session, outbox_id, [SENDING], status=QUEUED, attempts=table.c.attempts - 1,
-                   next_attempt_at=now + delay, claimed_until=None, last_error=error)
+    values: dict[str, Any] = {"last_error": error} if error is not None else {}
+    return _settle(session, row, status=QUEUED, attempts=table.c.attempts - 1,
+                   next_attempt_at=now + delay, **values)
 
 
 def requeue(session: Session, outbox_id: int, now: datetime) -> OutboxMessage:
@@ -128,8 +164,11 @@ def requeue(session: Session, outbox_id: int, now: datetime) -> OutboxMessage:
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
         raise NotFound(f"Mail {outbox_id} staat niet in de uitgaande post.")
+    if row.purged_at is not None:
+        raise NotAllowed(f"De tekst van mail {outbox_id} is gewist (bewaartermijn of AVG); "
+                         "die mail kan niet opnieuw worden verstuurd.")
     if not _update(session, outbox_id, [FAILED, QUEUED], status=QUEUED, attempts=0,
-                   next_attempt_at=now, claimed_until=None):
+                   next_attempt_at=now, claimed_until=None, claimed_by=None):
         raise NotAllowed(_why_not(row.status, outbox_id))
     session.refresh(row)
     return row
@@ -175,6 +214,16 @@ def as_dict(row: OutboxMessage) -> dict[str, Any]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _settle(session: Session, row: Claimed, **values: Any) -> bool:
+    """End the claim of `row` with `values`, only if it is still ours and still being sent."""
+    statement = (
+        update(table)
+        .where(table.c.id == row.id, table.c.status == SENDING, table.c.claimed_by == row.claimed_by)
+        .values(claimed_until=None, claimed_by=None, **values)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def _update(session: Session, outbox_id: int, statuses: list[str], **values: Any) -> bool:

@@ -6,8 +6,9 @@ Three adapters: `SmtpSender` (aiosmtplib, a small pool of long-lived connections
 
 - `TemporaryFailure`: try again later (4xx, timeouts, dropped or refused connections);
 - `PermanentFailure`: this mail will not get through (5xx for this message or recipient);
-- `SetupFailure`: the settings are wrong (login, TLS, our sender address refused); pause the
-  queue, do not count it against the mail. A subclass of `TemporaryFailure`.
+- `SetupFailure`: the settings are wrong (login, TLS, our sender address refused, a mail folder
+  that cannot be written); pause the queue, do not count it against the mail. A subclass of
+  `TemporaryFailure`.
 
 Messages carry a Dutch `reason` and the server's `reply`; logs get only `log_text` (class and
 code), since a server's reply may quote an address.
@@ -35,6 +36,7 @@ from notifications.smtp_url import SmtpConfig
 log = logging.getLogger(__name__)
 
 IDLE_CHECK = 30.0  # seconds; a connection idle this long gets a NOOP before it is trusted
+QUIT_WAIT = 3.0  # seconds the server gets to answer QUIT when we hang up
 
 
 class DeliveryFailure(Exception):
@@ -93,18 +95,31 @@ def classify(error: Exception, *, connecting: bool = False) -> DeliveryFailure:
         return _recipients(error)
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return _response(error, connecting=connecting)
+    if _tls_failed(error):  # before the connection errors: aiosmtplib wraps it in one
+        return SetupFailure("De beveiligde verbinding (TLS) met de mailserver lukt niet: klopt het "
+                            "certificaat, en spreekt de server TLS op deze poort (smtps:// of "
+                            "smtp+starttls:// in ADVIES_SMTP_URL)?", type(error).__name__)
     if isinstance(error, TEMPORARY_CONNECTION):
         return TemporaryFailure("De verbinding met de mailserver lukte niet of viel weg.",
                                 type(error).__name__)
-    if isinstance(error, ssl.SSLError):
-        return SetupFailure("De beveiligde verbinding (TLS) met de mailserver lukt niet: "
-                            "klopt het certificaat en de instelling?", type(error).__name__)
     if connecting:
         return SetupFailure("De mailserver kan zo niet gebruikt worden: kijk de instellingen na.",
                             f"{type(error).__name__}: {error}")
     if isinstance(error, aiosmtplib.SMTPNotSupported | ValueError):
         return PermanentFailure("Deze mail kan zo niet verstuurd worden.", str(error))
     return TemporaryFailure("Er ging iets onverwachts mis bij het versturen.", type(error).__name__)
+
+
+def _tls_failed(error: BaseException) -> bool:
+    """An SSL error, itself or as the cause of a connection error (e.g. smtps:// to a plain server)."""
+    seen: BaseException | None = error
+    for _ in range(5):  # a short chain; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _reply(code: int, message: str) -> str:
@@ -212,12 +227,15 @@ class SmtpSender:
         connection.touch()
 
     async def close(self) -> None:
-        """Say goodbye to the server on every open connection."""
+        """Say goodbye to the server on every open connection, all at once: a server that does
+        not answer costs at most QUIT_WAIT, however many connections there are."""
         if self._idle is None:
             return
+        connections = []
         while not self._idle.empty():
-            await self._idle.get_nowait().quit()
+            connections.append(self._idle.get_nowait())
         self._idle = None
+        await asyncio.gather(*(connection.quit() for connection in connections))
 
 
 def _spoils_connection(error: Exception, failure: DeliveryFailure) -> bool:
@@ -253,7 +271,7 @@ class _Connection:
     async def quit(self) -> None:
         if self.client.is_connected:
             try:
-                async with asyncio.timeout(5):
+                async with asyncio.timeout(QUIT_WAIT):
                     await self.client.quit()
             except (aiosmtplib.SMTPException, TimeoutError, OSError):
                 pass
@@ -292,9 +310,10 @@ class FileSender:
     async def send(self, envelope_from: str, recipient: str, raw: bytes) -> None:
         try:
             await asyncio.to_thread(self.write, raw)
-        except OSError as error:
-            raise TemporaryFailure("De mail kon niet in de map voor mail worden gezet.",
-                                   type(error).__name__) from error
+        except OSError as error:  # the folder, not this mail: pause until someone fixes it
+            raise SetupFailure(f"De map voor mail ({self.mail_dir}) kan niet worden beschreven: kijk "
+                               "ADVIES_MAIL_DIR, de rechten en de vrije ruimte na.",
+                               type(error).__name__) from error
 
     def write(self, raw: bytes) -> Path:
         self.mail_dir.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,19 @@
-"""Configuration from the environment (ADVIES_*), a `.env` file or `advies.toml`."""
+"""Configuration from the environment (ADVIES_*), a `.env` file or `advies.toml`.
+
+`advies.toml` is checked like the organisation file: a key it does not know, a TOML error or a
+nesting too deep to read is refused with the line it is on (InvalidInput, in Dutch).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import tomllib
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -18,6 +25,7 @@ from pydantic_settings import (
 
 from engine.clock import Clock, FrozenClock, SystemClock, parse_instant
 from engine.errors import InvalidInput
+from engine.inputs import CONTROL
 
 #: A signing key shorter than this is refused: the personal links must not be forgeable.
 MIN_SECRET = 32
@@ -30,6 +38,50 @@ WEAK_KEY = (f"ADVIES_SECRET_KEY is te kort: gebruik minstens {MIN_SECRET} willek
 
 class SecretMissing(InvalidInput):
     """No strong signing key; the message says in Dutch what to do."""
+
+
+BOM = "\ufeff"
+TOML_PLACE = re.compile(r"at line (\d+), column (\d+)")
+
+
+class CheckedTomlSource(TomlConfigSettingsSource):
+    """`advies.toml`, read strictly: unknown keys, TOML errors and deep nesting are refused with
+    a Dutch message naming the line."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        self.known = set(settings_cls.model_fields)  # _read_file runs inside super().__init__
+        super().__init__(settings_cls)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        name = getattr(file_path, "name", "advies.toml")
+        try:
+            text = file_path.read_text(encoding="utf-8").removeprefix(BOM)
+        except (OSError, UnicodeDecodeError) as error:
+            raise InvalidInput(f"{name} kan niet gelezen worden (is het UTF-8-tekst?).") from error
+        data = _toml(text, name)
+        for key in data:
+            if key not in self.known:
+                raise InvalidInput(f"{name}, regel {_line_of(text, key)}: onbekende sleutel '{key}'. "
+                                   f"Toegestaan: {', '.join(sorted(self.known))}.")
+        return data
+
+
+def _toml(text: str, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        place = TOML_PLACE.search(str(error))
+        where = f", regel {place.group(1)}, kolom {place.group(2)}" if place else ""
+        raise InvalidInput(f"{name}{where}: dit is geen geldige TOML. Schrijf bijvoorbeeld "
+                           "database_url = \"sqlite:///advies.db\".") from error
+    except RecursionError as error:
+        raise InvalidInput(f"{name} is te diep genest om te lezen.") from error
+
+
+def _line_of(text: str, key: str) -> int:
+    pattern = re.compile(rf"^\s*\[*\s*[\"']?{re.escape(key)}[\"']?\s*[=\].]")
+    return next((number for number, line in enumerate(text.splitlines(), start=1)
+                 if pattern.match(line)), 1)
 
 
 class Settings(BaseSettings):
@@ -50,8 +102,18 @@ class Settings(BaseSettings):
     @classmethod
     def _now_is_iso(cls, value: str | None) -> str | None:
         if value:
-            parse_instant(value)
+            try:
+                parse_instant(value)
+            except ValueError as error:
+                raise ValueError("geen moment zoals 2026-03-24T09:30:00+01:00") from error
         return value or None
+
+    @field_validator("mail_from", "base_url")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if CONTROL.search(value):
+            raise ValueError("een regelovergang of stuurteken kan hier niet")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -62,7 +124,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = TomlConfigSettingsSource(settings_cls)
+        toml = CheckedTomlSource(settings_cls)
         return (init_settings, env_settings, dotenv_settings, toml, file_secret_settings)
 
     @cached_property

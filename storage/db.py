@@ -1,48 +1,149 @@
-"""Engines and sessions. Nothing connects at import time."""
+"""Engines and sessions. Nothing connects at import time.
+
+A SQLite database has one writer at a time. A command that finds it busy waits for it (the
+busy timeout: 10 seconds, or `?timeout=SECONDS` in the database URL, at most 60); when it still
+cannot write, the use case says so with `DatabaseBusy` (exit 4: try again), never with a claim
+that someone changed the trajectory.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import URL, Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
+from engine.errors import Conflict, InvalidInput
+
+BUSY_TIMEOUT = 10.0  # seconds a command waits for another writer
+MAX_BUSY_TIMEOUT = 60.0
 SQLITE_PRAGMAS = (
     "journal_mode=WAL",
     "synchronous=FULL",
-    "busy_timeout=10000",
     "foreign_keys=ON",
 )
+BUSY = ("De database is bezet: een ander proces schrijft er al langer dan {seconds:g} seconden in; "
+        "er is niets veranderd, probeer het zo nog eens.")
+#: What SQLite says when its busy timeout ran out, and PostgreSQL when its lock_timeout did.
+BUSY_TEXTS = ("database is locked", "database is busy", "database table is locked",
+              "lock timeout")
+
+
+class DatabaseBusy(Conflict):
+    """Another writer held the database longer than the busy timeout; nothing was written.
+    Exit 4 like a conflict (try again), with its own message; the web page says "try again"."""
+
+
+#: The database drivers Adviestraject is built and tested for.
+DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+EXAMPLE_URLS = "sqlite:///advies.db of postgresql+psycopg://gebruiker:wachtwoord@host/database"
+#: Seconds to wait for a PostgreSQL server before saying it cannot be reached.
+CONNECT_TIMEOUT = 10
+
+
+def checked_url(url: str) -> URL:
+    """The database URL, read and checked before anything connects: a known driver, and for a
+    SQLite file an existing folder. InvalidInput (Dutch) otherwise; the URL itself is not
+    repeated, it may hold a password."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as error:
+        raise InvalidInput("ADVIES_DATABASE_URL is geen database-adres. Schrijf bijvoorbeeld "
+                           f"{EXAMPLE_URLS}.") from error
+    if parsed.drivername not in DRIVERS:
+        raise InvalidInput(f"ADVIES_DATABASE_URL begint met '{parsed.drivername}://' en dat kent "
+                           f"Adviestraject niet. Gebruik {EXAMPLE_URLS}.")
+    file = sqlite_file(parsed)
+    if file is not None and not file.parent.is_dir():
+        raise InvalidInput(f"De map {file.parent} voor de database bestaat niet. Maak haar aan "
+                           "of kies een ander ADVIES_DATABASE_URL.")
+    return parsed
+
+
+def sqlite_file(url: URL | str) -> Path | None:
+    """The file of a SQLite database URL; None for PostgreSQL and in-memory SQLite."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" \
+            or name.startswith("file:"):
+        return None
+    return Path(name)
 
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL with synchronous=FULL and a busy timeout."""
+    checked_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        timeout = busy_timeout(url)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
+        event.listen(engine, "connect", _sqlite_pragmas(timeout))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
 def make_engine_without_pool(url: str) -> Engine:
     """For short-lived command-line processes and forked workers."""
     if url.startswith("sqlite"):
         return make_engine(url)
-    return create_engine(url, poolclass=NullPool)
+    checked_url(url)
+    return create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+def busy_timeout(url: str) -> float:
+    """How long SQLite waits for another writer: `?timeout=` in the URL, else 10 seconds."""
+    given = make_url(url).query.get("timeout")
+    text = given[-1] if isinstance(given, tuple) else given
+    if text is None:
+        return BUSY_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_BUSY_TIMEOUT:
+        raise InvalidInput(f"timeout={text} in de database-URL kan niet: geef 0 tot "
+                           f"{MAX_BUSY_TIMEOUT:g} seconden.")
+    return seconds
+
+
+def _sqlite_pragmas(timeout: float) -> Any:
+    pragmas = (*SQLITE_PRAGMAS, f"busy_timeout={int(timeout * 1000)}")
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return on_connect
 
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether the database refused because another writer held it too long."""
+    if not isinstance(error, OperationalError):
+        return False
+    text = str(error.orig).lower()
+    return any(s in text for s in BUSY_TEXTS)
+
+
+def waits_for(engine: Engine) -> float:
+    """How many seconds a statement of `engine` waits for another writer."""
+    if engine.dialect.name == "sqlite":
+        return busy_timeout(engine.url.render_as_string(hide_password=False))
+    return BUSY_TIMEOUT
+
+
+def busy(engine: Engine) -> DatabaseBusy:
+    return DatabaseBusy(BUSY.format(seconds=waits_for(engine)))
 
 
 @contextmanager

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: The PostgreSQL advisory lock that lets one `advies init` at a time change the schema.
+MIGRATION_LOCK = 0x41647669  # "Advi"
 
 
 def alembic_config() -> Config:
@@ -18,11 +20,22 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe to run again."""
+    """Bring the schema to the newest revision; safe to run again, and at the same time: a
+    second upgrade waits for the first and then finds nothing left to do."""
     config = alembic_config()
     with engine.begin() as connection:
+        _one_at_a_time(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _one_at_a_time(connection: Connection) -> None:
+    """Take the schema's lock for this transaction: SQLite's write lock (BEGIN IMMEDIATE, waits
+    for the busy timeout), or a PostgreSQL advisory lock."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def revision(engine: Engine, message: str) -> None:

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.directory import words_of
@@ -146,9 +148,9 @@ class Call:
 
 
 def read_call(service: Service, token: str) -> Call:
-    """The call behind a genuine, unexpired, unused link; TokenRefused otherwise."""
-    secret = service.settings.signing_key()
-    claims = tokens.verify(secret, token, service.clock.now())
+    """The call behind a genuine, unused link whose call is still open (until the end of the
+    last day of its sign-up term, also after an extension); TokenRefused otherwise."""
+    claims = service.verify_link(token)
     with Session(service.engine) as session:
         if session.get(UsedToken, claims.jti) is not None:
             raise tokens.USED
@@ -292,13 +294,79 @@ class SecurityHeaders:
 # --- the app --------------------------------------------------------------------------------
 
 
+class HeadAsGet:
+    """Pure ASGI middleware: a HEAD is answered as its GET would be (same status and headers),
+    without the body. Link checkers and mail scanners send HEAD; GET changes nothing, so HEAD
+    does not either."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
+#: Paths a trailing slash may be taken off (a link copied with one); anything else is a 404.
+SLASHED = re.compile(r"^/(?:gezond|antwoord/[A-Za-z0-9_.\-]+)$")
+NOT_FOUND = Refusal(404, "Niet gevonden", "Open de link opnieuw vanuit je e-mail. " + CONTACT)
+WRONG_METHOD = Refusal(405, "Dit kan hier niet", "Open de link opnieuw vanuit je e-mail.")
+INCOMPLETE = "Kies \u201cJa, ik doe mee\u201d of \u201cNee, ik doe niet mee\u201d."
+
+
 def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="Adviestraject", docs_url=None, redoc_url=None, openapi_url=None)
+    app.router.redirect_slashes = False  # its redirect is built from the Host header: ours is not
     pages = Pages()
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     app.add_exception_handler(AdviesError, _refusal_handler(pages))
+    app.add_exception_handler(RequestValidationError, _incomplete_handler(pages))
+    app.add_exception_handler(HTTPException, _http_handler(pages))
     _add_routes(app, service, pages)
     return app
+
+
+def _incomplete_handler(pages: Pages) -> Any:
+    """A form without its field, or a JSON body: the Dutch page, never FastAPI's 422 JSON."""
+
+    def handle(_request: Request, _error: Exception) -> Response:
+        return pages.refused(InvalidInput(INCOMPLETE))
+
+    return handle
+
+
+def _http_handler(pages: Pages) -> Any:
+    """Starlette's own 404 and 405 as a Dutch page (405 keeps its Allow header)."""
+
+    def handle(_request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        found = WRONG_METHOD if error.status_code == 405 else NOT_FOUND
+        page = pages.render("refused.html", error.status_code, heading=found.heading,
+                            message="Deze pagina bestaat niet." if error.status_code == 404
+                            else "Deze pagina kan zo niet worden opgevraagd.", advice=found.advice)
+        page.headers.update(error.headers or {})
+        return page
+
+    return handle
+
+
+def without_slash(request: Request, path: str) -> Response:
+    """`/antwoord/<token>/` to `/antwoord/<token>`, as a relative redirect: the Host header (which
+    anyone can set) never decides where a person is sent."""
+    target = "/" + path.strip("/")
+    if not SLASHED.match(target):
+        raise HTTPException(404)
+    query = request.url.query
+    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=307)
 
 
 def _refusal_handler(pages: Pages) -> Any:
@@ -323,14 +391,17 @@ def _add_routes(app: FastAPI, service: Service, pages: Pages) -> None:
         return pages.question(open_call(service, token))
 
     @app.post("/antwoord/{token}", response_class=HTMLResponse)
-    def answer(request: Request, token: str,
-               antwoord: Annotated[str, Form()] = "") -> HTMLResponse:
+    def answer(request: Request, token: str, antwoord: Annotated[str, Form()]) -> HTMLResponse:
         refuse_cross_site(request)
         call = open_call(service, token)
         if antwoord not in (SIGN_UP, WITHDRAW):
-            raise InvalidInput("Kies \u201cJa, ik doe mee\u201d of \u201cNee, ik doe niet mee\u201d.")
+            raise InvalidInput(INCOMPLETE)
         outcome = unchanged(call, antwoord) or record(service, token, antwoord, call)
         return pages.answered(call, outcome)
+
+    @app.api_route("/{path:path}/", methods=["GET", "POST"], include_in_schema=False)
+    def slashed(request: Request, path: str) -> Response:
+        return without_slash(request, path)
 
 
 def _health(service: Service) -> JSONResponse:

@@ -4,22 +4,27 @@ The scheduler keeps its jobs in memory (no job per deadline; deadlines are rows)
 three jobs, each with `coalesce=True, max_instances=1, misfire_grace_time=None`:
 
 - `sweep`, every minute: the deadline sweep (app.sweep), then the weekly digest
-  if it is due and not sent yet (a worker that was down on Monday 08:00 catches up);
+  if it is due and not sent yet (a worker that was down on Monday 08:00 catches up), then the
+  purge of mail bodies past the organisation's retention (app.privacy, AVG);
 - `delivery`, every 15 seconds: `notifications.delivery.deliver_once`;
 - `digest`, Mondays 08:00 Europe/Amsterdam (CronTrigger, through both DST changes).
 
 Several workers may run at once: every claim is made in the database. `--once` does one pass
-of sweep, digest and delivery and exits; with ADVIES_NOW the pass runs at that moment.
-SIGTERM (or Ctrl-C) lets the item in hand finish, then the worker stops cleanly (exit 0).
+of sweep, digest and delivery and exits; with ADVIES_NOW the pass runs at that moment; its
+report names every real failure (a trajectory skipped, a mail that failed for good, delivery
+paused by wrong settings) as a problem, and the command then exits 1.
+SIGTERM (or Ctrl-C) stops within seconds, also with a mail server that does not answer: the
+sweep finishes the item in hand, the mail in hand finishes or is handed back (queued again,
+the attempt not counted), the rest stays queued; then the worker stops cleanly (exit 0).
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,10 +36,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from app import digest
+from app import digest, privacy
 from app.service import Service
 from app.sweep import Sweep, SweepReport
 from engine.clock import AMSTERDAM, Clock
+from notifications.delivery import DeliveryReport, deliver_once
 from settings import Settings
 from storage.db import make_engine
 
@@ -58,8 +64,21 @@ class PassReport:
 
     sweep: SweepReport | None = None
     digest: digest.DigestReport | None = None
-    delivery: Any | None = None  # notifications.delivery.DeliveryReport, when delivery ran
+    delivery: DeliveryReport | None = None
     problems: list[str] = field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        """What went wrong in the work itself (not in a job), in Dutch, one line each."""
+        found = []
+        if self.sweep is not None and self.sweep.failed:
+            found.append(f"termijnen: {self.sweep.failed} keer een traject overgeslagen door een fout "
+                         "(zie het logboek)")
+        if self.delivery is not None and self.delivery.failed:
+            found.append(f"mail: {self.delivery.failed} mail(s) definitief niet bezorgd "
+                         "(zie advies outbox --failed)")
+        if self.delivery is not None and self.delivery.paused:
+            found.append(f"mail: versturen gepauzeerd. {self.delivery.paused}")
+        return found
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,23 +116,30 @@ class Worker:
             log.info("Overzicht %s verstuurd naar %s organisatie(s).", report.week, report.organisations)
         return report
 
+    def retention_job(self) -> int | None:
+        """AVG: empty the bodies of sent and failed mail older than the organisation's
+        `mail_retention_months` (app.privacy); the rows stay."""
+        purged = self._guarded("bewaartermijn", lambda: privacy.purge_expired_mail(
+            self.engine, self.service.clock.now()))
+        if purged:
+            log.info("Bewaartermijn: %s mailtekst(en) gewist.", purged)
+        return purged
+
     def sweep_round(self) -> None:
         """The interval job: the sweep, then the digest when the week's one is still due."""
         self.sweep_job()
         if not self.stop.is_set():
             self.digest_job()
+        if not self.stop.is_set():
+            self.retention_job()
 
-    def delivery_job(self) -> Any | None:
-        """`notifications.delivery.deliver_once`; given `stop` too when it takes one, so that
-        SIGTERM also ends delivery after the message in hand."""
-        try:
-            from notifications.delivery import deliver_once
-        except ImportError as error:
-            self._problem("mail", f"versturen kan niet ({type(error).__name__})")
-            return None
-        options = {"stop": self.stop} if "stop" in inspect.signature(deliver_once).parameters else {}
-        return self._guarded("mail", lambda: deliver_once(self.engine, self.settings,
-                                                          self.service.clock, **options))
+    def delivery_job(self) -> DeliveryReport | None:
+        """`notifications.delivery.deliver_once`, ended promptly by `stop`."""
+        report = self._guarded("mail", lambda: deliver_once(self.engine, self.settings,
+                                                            self.service.clock, stop=self.stop))
+        if report is not None and report.handed_back:
+            log.info("Mail: %s teruggelegd in de wachtrij, onverstuurd.", report.handed_back)
+        return report
 
     def _guarded(self, what: str, job: Callable[[], Any]) -> Any | None:
         try:
@@ -131,10 +157,28 @@ class Worker:
 
     def once(self) -> PassReport:
         self.problems = []
-        report = PassReport(sweep=self.sweep_job(), digest=self.digest_job())
-        report.delivery = self.delivery_job()
-        report.problems = list(self.problems)
+        with self._stop_on_signals():  # a stop signal ends the pass early and cleanly
+            report = PassReport(sweep=self.sweep_job())
+            if not self.stop.is_set():
+                report.digest = self.digest_job()
+            report.delivery = self.delivery_job()
+            if not self.stop.is_set():
+                self.retention_job()
+        report.problems = [*self.problems, *report.failures()]
         return report
+
+    @contextmanager
+    def _stop_on_signals(self) -> Iterator[None]:
+        """SIGTERM and Ctrl-C set `stop` instead of killing the pass (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, lambda _sig, _frame: self.stop.set()) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def scheduler(self) -> BackgroundScheduler:
         """The clock: a BackgroundScheduler with an in-memory job store (not started)."""
@@ -207,8 +251,15 @@ def serve(worker: Worker) -> None:
         worker.stop.set()
         if scheduler.running:
             scheduler.shutdown(wait=True)
+        _forget_pending(STOP_SIGNALS)  # a second Ctrl-C while stopping must not end in a traceback
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     log.info("Werker gestopt.")
+
+
+def _forget_pending(signals: tuple[signal.Signals, ...]) -> None:
+    """Take stop signals that arrived while they were blocked, so none is raised on unblocking."""
+    while signal.sigtimedwait(signals, 0) is not None:
+        pass
 
 
 def _configure_logging() -> None:

@@ -48,7 +48,7 @@ def queue_mails(engine: Engine, count: int, now: datetime) -> list[str]:
 
 def worker(database_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "ADVIES_DATABASE_URL": database_url, "ADVIES_SMTP_URL": f"smtp://127.0.0.1:{port}",
-           "PYTHONPATH": str(ROOT)}
+           "ADVIES_MAIL_FROM": "Adviesgroep <adviesgroep@example.org>", "PYTHONPATH": str(ROOT)}
     env.pop("ADVIES_NOW", None)
     command = [sys.executable, "-m", "notifications.deliver_main", "--until-empty", "--pool", "1",
                "--batch", "10", "--lease", "0.5", "--poll", "0.05"]

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
 revision = 'd4b2e8f1a9c3'
 down_revision = 'c3a1f0e2b7d4'
 branch_labels = None
