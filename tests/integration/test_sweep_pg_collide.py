@@ -1,10 +1,12 @@
 """Two `advies worker --once` started together on one PostgreSQL database do not collide.
 
 Thirty trajectories each have several steps due at once: three reminder steps of the sign-up
-term, the advice term's first reminder, and the sign-up term's own end (the system closes the
-call). Two real worker processes sweep them at the same moment, round after round. A trajectory
-that the other worker holds at that instant is not an error: the step waits its turn or is left
-for the next round. Both workers exit 0, and every step and every closing happened exactly once.
+term, the reminders and alerts of the advice term (it is overdue), and the sign-up term's own
+end (the system closes the call). Two real worker processes start their pass at the same
+instant, round after round. Before, one of them regularly died on a deadlock between the two
+(`Taak termijnen mislukt: OperationalError`, exit 1) or skipped a trajectory the other held.
+A trajectory the other worker holds is not an error: the step waits its turn or is left for the
+next round. Both workers exit 0, and every step and every closing happened exactly once.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ def two_workers_at_once(database_url: str, tmp_path: Path) -> list[tuple[int, st
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                  for r in ready]
     try:
-        _wait_for(ready, processes)  # type: ignore[arg-type]
+        _wait_for(ready, processes)
         go.touch()
         outputs = [p.communicate(timeout=120)[0] for p in processes]
     finally:
@@ -119,6 +121,8 @@ def test_two_workers_started_together_both_succeed_and_do_everything_once(
     for code, output in results:
         assert code == 0, output[-3000:]
         assert "Taak termijnen mislukt" not in output, output[-3000:]
+        assert "herinneringen (" in output, output[-3000:]
+        assert " 0 overgeslagen" in output, output[-3000:]  # no trajectory skipped as broken
         assert "Traceback" not in output, output[-3000:]
     with Session(pg_engine) as session:
         closings = dict(session.execute(
