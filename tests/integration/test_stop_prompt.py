@@ -59,6 +59,21 @@ def wait_until_sending(engine: Engine, process: subprocess.Popen[str]) -> None:
     raise AssertionError("the process never started sending")
 
 
+def wait_until_serving(port: int, process: subprocess.Popen[str]) -> None:
+    """Poll (bounded) until the web server answers: stop a running server, not one starting up."""
+    for _ in range(1500):  # at most ~30 s
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+                connection.sendall(b"GET /gezond HTTP/1.0\r\n\r\n")
+                if connection.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        assert process.poll() is None, process.communicate()[0]
+        wallclock.sleep(0.02)
+    raise AssertionError("the web server never answered")
+
+
 def stop(process: subprocess.Popen[str], signum: signal.Signals) -> tuple[int, float, str]:
     began = wallclock.monotonic()
     process.send_signal(signum)
@@ -87,6 +102,8 @@ def test_a_hanging_mail_server_does_not_keep_the_process_from_stopping(
                                env=environment(sqlite_url, tmp_path, hanging_smtp),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_until_sending(sqlite_engine, process)
+    if command == "serve":
+        wait_until_serving(int(arguments[-1]), process)
 
     code, took, output = stop(process, signum)
 
