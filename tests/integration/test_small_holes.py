@@ -4,10 +4,8 @@ would: real `advies` processes on a real SQLite file, and the web page through i
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +14,18 @@ import pytest
 from sqlalchemy import Engine
 
 from app.service import Service
+from tests.advies_cli import (
+    ENGLISH,
+    SECRETARIAT,
+    START,
+    environment,
+    in_process,
+    one_dutch_line,
+    run,
+    set_environment,
+)
 from tests.conftest import DEMO_ORG
-from tests.helpers import SECRETARIAT, member
+from tests.helpers import member
 from tests.integration.test_web_answer import call, link
 from web.app import create_app
 
@@ -25,33 +33,20 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-ADVIES = str(Path(sys.executable).parent / "advies")
-START = ("start", "asked_advice", "--org", "demo", "--title", "Minimabeleid", "--actor", SECRETARIAT,
-         "--set", "policy_adviser=beleid@example.org")
 MD_START = ("start", "md_signal", "--org", "demo-md", "--title", "Wachtlijst",
             "--actor", "harm@voorbeeldveld.example.org", "--set", "theme_group=Participeren",
             "--set", "domain=Wmo", "--set", "individual_case=nee")
-ENGLISH = ("Error", "Invalid value", "Missing", "No such", "Expected", "Traceback", "Input should")
-
-
-def environment(folder: Path) -> dict[str, str]:
-    values = {**os.environ, "ADVIES_DATABASE_URL": f"sqlite:///{folder / 'a.db'}",
-              "ADVIES_MAIL_DIR": str(folder / "mail"), "ADVIES_NOW": "2026-03-24T09:30:00+01:00",
-              "ADVIES_SECRET_KEY": "kleine-gaten-geheim-" + "x" * 32}
-    values.pop("ADVIES_SMTP_URL", None)
-    return values
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ADVIES, *args], env=env, capture_output=True, text=True, timeout=60,
-                          cwd=Path(env["ADVIES_MAIL_DIR"]).parent)
 
 
 def dutch_failure(result: subprocess.CompletedProcess[str], code: int, words: str) -> None:
-    assert result.returncode == code, result.stderr
-    assert result.stderr.startswith("Fout: "), result.stderr
-    assert words in result.stderr, result.stderr
-    assert not any(word in result.stdout + result.stderr for word in ENGLISH), result.stderr
+    """A real process: exit `code` and one Dutch line on stderr that says `words`."""
+    assert not any(word in result.stdout for word in ENGLISH), result.stdout
+    one_dutch_line(result.returncode, result.stderr, code, words)
+
+
+def in_dutch(capsys: pytest.CaptureFixture[str], argv: list[str], code: int, words: str) -> None:
+    """The same, through the same entry in this process."""
+    one_dutch_line(in_process(argv), capsys.readouterr().err, code, words)
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +75,15 @@ def test_the_system_actor_is_refused_on_the_command_line(prepared: dict[str, str
     assert trajectories(prepared) == before
 
 
-@pytest.mark.parametrize(("note", "words"), [("Gebeld\x07", "stuurteken"),
-                                             ("Gebeld\x9b31m rood", "stuurteken"),
-                                             ("x" * 2001, "tussen 1 en 2000 tekens")])
-def test_a_note_is_checked(prepared: dict[str, str], note: str, words: str) -> None:
+def test_a_note_is_checked(prepared: dict[str, str], capsys: pytest.CaptureFixture[str],
+                           monkeypatch: pytest.MonkeyPatch) -> None:
     before = trajectories(prepared)
-    dutch_failure(run(prepared, *START, "--note", note), 2, words)
+    dutch_failure(run(prepared, *START, "--note", "Gebeld\x07"), 2, "De notitie bevat een stuurteken")
+    set_environment(monkeypatch, prepared)
+    in_dutch(capsys, [*START, "--note", "Gebeld\x9b31m rood"], 2, "stuurteken")
+    in_dutch(capsys, [*START, "--note", "x" * 2001], 2, "tussen 1 en 2000 tekens")
+    in_dutch(capsys, ["fire", "1", "call_participants", "--actor", SECRETARIAT, "--note", "\x1b[2J"],
+             2, "stuurteken")
     assert trajectories(prepared) == before
 
 
@@ -109,14 +107,17 @@ def test_crlf_in_a_document_is_a_line_break(prepared: dict[str, str]) -> None:
     assert json.loads(result.stdout)["data"]["summary"] == "Inwoners wachten.\nAl maanden.\nTe lang."
 
 
-@pytest.mark.parametrize("command", [("show", "1"), ("list",), ("deadlines",), ("outbox",),
-                                     ("outbox", "retry", "1"), ("fire", "1", "withdraw", "--actor",
-                                                                SECRETARIAT), START])
-def test_commands_other_than_init_never_create_the_database(tmp_path: Path,
-                                                            command: tuple[str, ...]) -> None:
-    result = run(environment(tmp_path), *command)
+def test_commands_other_than_init_never_create_the_database(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    env = environment(tmp_path)
+    result = run(env, "show", "1")
     dutch_failure(result, 1, "De database bestaat nog niet")
     assert "Voer eerst 'advies init' uit" in result.stderr
+    set_environment(monkeypatch, env)
+    for command in (["list"], ["deadlines"], ["outbox"], ["outbox", "retry", "1"],
+                    ["fire", "1", "withdraw", "--actor", SECRETARIAT], list(START),
+                    ["org", "load", str(DEMO_ORG)]):
+        in_dutch(capsys, command, 1, "De database bestaat nog niet")
     assert not any(tmp_path.glob("a.db*"))
 
 
@@ -138,11 +139,19 @@ def test_commands_that_need_no_database_work_without_one(tmp_path: Path) -> None
      (("toon", "1"), "Onbekende opdracht 'toon'"),
      (("show", "1", "2"), "Te veel argumenten: 2")],
 )
-def test_usage_errors_are_dutch(prepared: dict[str, str], args: tuple[str, ...], words: str) -> None:
-    result = run(prepared, *args)
-    dutch_failure(result, 2, words)
-    assert "--help" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_usage_errors_are_dutch(prepared: dict[str, str], capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
+                                words: str) -> None:
+    set_environment(monkeypatch, prepared)
+    code = in_process(list(args))
+    err = capsys.readouterr().err
+    one_dutch_line(code, err, 2, words)
+    assert "--help" in err
+
+
+def test_a_usage_error_is_dutch_in_a_real_process(prepared: dict[str, str]) -> None:
+    result = run(prepared, *START[:2], *START[4:])
+    dutch_failure(result, 2, "De optie --org ontbreekt. Zie 'advies start --help'.")
 
 
 def test_toml_errors_in_the_organisation_file_are_dutch(prepared: dict[str, str], tmp_path: Path) -> None:
@@ -167,10 +176,17 @@ def test_an_organisation_file_with_a_byte_order_mark_is_read(prepared: dict[str,
      ("[smtp]\nhost = 'x'\n", "onbekende sleutel 'smtp'"),
      ('mail_dir = "mail"\nmail_from = \n', "advies.toml, regel 2, kolom 13: dit is geen geldige TOML")],
 )
-def test_advies_toml_is_read_strictly(tmp_path: Path, toml: str, words: str) -> None:
-    env = environment(tmp_path)
+def test_advies_toml_is_read_strictly(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch, toml: str, words: str) -> None:
     (tmp_path / "advies.toml").write_text(toml, encoding="utf-8")
-    dutch_failure(run(env, "list"), 2, words)
+    set_environment(monkeypatch, environment(tmp_path))
+    in_dutch(capsys, ["list"], 2, words)
+
+
+def test_advies_toml_is_read_strictly_in_a_real_process(tmp_path: Path) -> None:
+    (tmp_path / "advies.toml").write_text('databse_url = "sqlite:///x.db"\n', encoding="utf-8")
+    dutch_failure(run(environment(tmp_path), "init"), 2,
+                  "advies.toml, regel 1: onbekende sleutel 'databse_url'")
 
 
 def test_advies_toml_with_known_keys_is_used(tmp_path: Path) -> None:
