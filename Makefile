@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench docs serve worker clean
+.PHONY: run test lint typecheck check bench docs serve worker clean assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ run: $(STAMP)
 ## test: set up, start PostgreSQL when installed, run every test (SQLite and PostgreSQL)
 test: $(STAMP)
 	@bash scripts/postgres-up.sh || echo "PostgreSQL niet beschikbaar: de PostgreSQL-tests worden overgeslagen."
+	@bash scripts/chromium-up.sh
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -40,6 +41,11 @@ docs: $(STAMP)
 ## bench: speed of the engine (events per second on SQLite with synchronous=FULL)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_events.py
+
+## assets: copy the NL Design System CSS (into web/static) and axe-core (beside the browser tests)
+## from the npm registry, with their licences; the copies are committed, so installing needs no Node.js
+assets:
+	bash scripts/assets.sh
 
 serve: $(STAMP)
 	$(BIN)/advies serve

@@ -44,8 +44,11 @@ def serve(host: Annotated[str, typer.Option("--host", help="Adres om op te luist
     found.settings.signing_key()  # no forgeable links: refuse to start without a strong key
     check_mail_settings(found.settings)  # mail settings that cannot work: refuse, say why
     with _stop_signals_end_quietly():  # from here on a stop signal ends the process cleanly
-        worker = _start_worker(found.settings)
+        unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        worker = _start_worker(found.settings, unblocked)
         try:
+            # a stop that arrived while the worker started is raised here, with `worker` known
+            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
             _server(found, host, port).run()
         finally:
             with _stop_signals_ignored():  # a second Ctrl-C while the worker stops: no traceback
@@ -93,14 +96,15 @@ def _check_database(found: Service) -> None:
         connection.execute(text("SELECT 1 FROM trajectory LIMIT 1"))
 
 
-def _start_worker(settings: Settings) -> Background:
+def _start_worker(settings: Settings, unblocked: set[int | signal.Signals]) -> Background:
     """Start the worker's threads with the stop signals blocked: they inherit the mask, so only
-    this thread hears a stop, and never while the worker is half started."""
-    unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    this thread hears a stop, and never while the worker is half started. The caller unblocks
+    once it holds the worker, so that a stop meanwhile still shuts the worker down."""
     try:
         return start_background(settings)
-    finally:
+    except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+        raise
 
 
 def _server(found: Service, host: str, port: int) -> uvicorn.Server:

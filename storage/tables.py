@@ -194,3 +194,39 @@ class DigestSent(SQLModel, table=True):
     week: str  # ISO week, e.g. "2026-W14"
     sent_at: datetime
     mails: int = 0
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in person in a browser. The cookie holds the signed `id`; signing out or an
+    expired row ends it, whatever the browser still keeps."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True)  # random, 256 bits
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf: str  # the token every form of this session carries
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+
+class SignInUsed(SQLModel, table=True):
+    """A sign-in link that has been used; a sign-in link works once."""
+
+    __tablename__ = "sign_in_used"
+
+    jti: str = Field(primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    used_at: datetime
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret ICS address. Only a hash of the secret is stored; revoking ends it."""
+
+    __tablename__ = "calendar_feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    secret_hash: str = Field(unique=True)
+    created_at: datetime
+    revoked_at: datetime | None = None

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,8 +37,11 @@ from engine.dsl import Words
 from engine.errors import AdviesError, Conflict, InvalidInput, NotAllowed, NotFound
 from notifications.formatting import long_date
 from storage.tables import ACTIVE_DEADLINE, Organisation, Person, Trajectory, UsedToken
+from web.pages import site_routers
+from web.site import Site
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 SIGN_UP, WITHDRAW = "sign_up", "withdraw_signup"
 CONTACT = "Neem contact op met het secretariaat van je adviesraad."
 
@@ -326,29 +330,43 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="Adviestraject", docs_url=None, redoc_url=None, openapi_url=None)
     app.router.redirect_slashes = False  # its redirect is built from the Host header: ours is not
     pages = Pages()
+    site = Site(service)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
-    app.add_exception_handler(AdviesError, _refusal_handler(pages))
-    app.add_exception_handler(RequestValidationError, _incomplete_handler(pages))
-    app.add_exception_handler(HTTPException, _http_handler(pages))
+    app.add_exception_handler(AdviesError, _refusal_handler(pages, site))
+    app.add_exception_handler(RequestValidationError, _incomplete_handler(pages, site))
+    app.add_exception_handler(HTTPException, _http_handler(pages, site))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_routes(app, service, pages)
+    for routes in site_routers(site):
+        app.include_router(routes)
+    app.api_route("/{path:path}/", methods=["GET", "POST"], include_in_schema=False)(without_slash)
     return app
 
 
-def _incomplete_handler(pages: Pages) -> Any:
+def _on_site(request: Request) -> bool:
+    """The signed-in interface, as against the pages behind a member's personal link."""
+    return not request.url.path.startswith("/antwoord/")
+
+
+def _incomplete_handler(pages: Pages, site: Site) -> Any:
     """A form without its field, or a JSON body: the Dutch page, never FastAPI's 422 JSON."""
 
-    def handle(_request: Request, _error: Exception) -> Response:
+    def handle(request: Request, _error: Exception) -> Response:
+        if _on_site(request):
+            return site.refused(request, InvalidInput("Dit formulier is niet compleet. Vul het opnieuw in."))
         return pages.refused(InvalidInput(INCOMPLETE))
 
     return handle
 
 
-def _http_handler(pages: Pages) -> Any:
+def _http_handler(pages: Pages, site: Site) -> Any:
     """Starlette's own 404 and 405 as a Dutch page (405 keeps its Allow header)."""
 
-    def handle(_request: Request, error: Exception) -> Response:
+    def handle(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
+        if _on_site(request) and error.status_code == 404:
+            return site.refused(request, NotFound("Deze pagina bestaat niet."))
         found = WRONG_METHOD if error.status_code == 405 else NOT_FOUND
         page = pages.render("refused.html", error.status_code, heading=found.heading,
                             message="Deze pagina bestaat niet." if error.status_code == 404
@@ -369,19 +387,15 @@ def without_slash(request: Request, path: str) -> Response:
     return RedirectResponse(target + (f"?{query}" if query else ""), status_code=307)
 
 
-def _refusal_handler(pages: Pages) -> Any:
-    def handle(_request: Request, error: Exception) -> Response:
+def _refusal_handler(pages: Pages, site: Site) -> Any:
+    def handle(request: Request, error: Exception) -> Response:
         assert isinstance(error, AdviesError)
-        return pages.refused(error)
+        return site.refused(request, error) if _on_site(request) else pages.refused(error)
 
     return handle
 
 
 def _add_routes(app: FastAPI, service: Service, pages: Pages) -> None:
-    @app.get("/", response_class=HTMLResponse)
-    def start_page() -> HTMLResponse:
-        return pages.render("base.html")
-
     @app.get("/gezond")
     def health() -> JSONResponse:
         return _health(service)
@@ -398,10 +412,6 @@ def _add_routes(app: FastAPI, service: Service, pages: Pages) -> None:
             raise InvalidInput(INCOMPLETE)
         outcome = unchanged(call, antwoord) or record(service, token, antwoord, call)
         return pages.answered(call, outcome)
-
-    @app.api_route("/{path:path}/", methods=["GET", "POST"], include_in_schema=False)
-    def slashed(request: Request, path: str) -> Response:
-        return without_slash(request, path)
 
 
 def _health(service: Service) -> JSONResponse:

@@ -251,9 +251,9 @@ def test_every_page_has_the_security_headers(client: TestClient, sqlite_engine: 
 
 
 def test_the_start_page_and_the_health_check(client: TestClient) -> None:
-    start = client.get("/")
-    assert start.status_code == 200
-    assert "Adviestraject draait" in start.text
+    start = client.get("/", follow_redirects=False)
+    assert start.status_code == 303
+    assert start.headers["location"] == "/inloggen"
     assert client.get("/gezond").json() == {"status": "ok"}
 
 
