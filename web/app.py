@@ -425,7 +425,8 @@ def _health(service: Service) -> JSONResponse:
 
 # --- logging without personal data ---------------------------------------------------------
 
-LINK = re.compile(r"/antwoord/[^\s?#\"]+")
+#: Paths whose last part is a secret: a member's answer link, a sign-in link, a calendar feed.
+LINK = re.compile(r"/(antwoord|inloggen|agenda)/[^\s?#\"/]+")
 
 
 class RedactLinks(logging.Filter):
@@ -435,5 +436,5 @@ class RedactLinks(logging.Filter):
         args = record.args
         if isinstance(args, tuple) and len(args) == 5:
             _client, method, path, version, status = args
-            record.args = ("-", method, LINK.sub("/antwoord/[link]", str(path)), version, status)
+            record.args = ("-", method, LINK.sub(r"/\1/[link]", str(path)), version, status)
         return True

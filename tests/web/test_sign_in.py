@@ -118,3 +118,15 @@ def test_the_csrf_token_differs_per_session(service: Service, sqlite_engine: Eng
             TestClient(create_app(service), follow_redirects=False) as two:
         assert sign_in(one, sqlite_engine, SECRETARIAT) != sign_in(two, sqlite_engine, SECRETARIAT)
         assert csrf_of(one.get("/trajecten").text) != csrf_of(two.get("/trajecten").text)
+
+
+def test_the_access_log_hides_sign_in_and_calendar_links() -> None:
+    import logging
+
+    from web.app import RedactLinks
+    for path, shown in (("/inloggen/eyJwIjo.abc", "/inloggen/[link]"),
+                        ("/agenda/geheim123.ics", "/agenda/[link]")):
+        record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                                   ("10.1.2.3:5000", "POST", path, "1.1", 303), None)
+        assert RedactLinks().filter(record)
+        assert record.getMessage() == f'- - "POST {shown} HTTP/1.1" 303'
