@@ -12,12 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## run: set up, create the SQLite database with the demo organisation, run the guided demo,
-## then serve the answer pages and run the worker (Ctrl-C stops)
+## run: set up, create the SQLite database with the demo organisations, run the guided demo,
+## then serve the web interface (printing a sign-in link for each demo role) and run the worker
 run: $(STAMP)
 	$(BIN)/advies init --demo
 	$(BIN)/advies demo
-	$(BIN)/advies serve
+	$(BIN)/advies serve --inloglinks
 
 ## test: set up, start PostgreSQL when installed, run every test (SQLite and PostgreSQL)
 test: $(STAMP)

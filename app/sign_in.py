@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from app.directory import words_of
 from app.service import Service
-from engine import inputs
+from engine import inputs, labels
 from engine.clock import Clock
 from engine.dsl import Words
 from engine.errors import AdviesError, NotFound
@@ -106,6 +106,26 @@ class SignIn:
             if person is None or not person.roles or person.id is None:
                 raise NotFound(f"{address} heeft geen rol in organisatie '{org_slug}'.")
             return self.link(person.id)
+
+    def one_per_role(self) -> list[dict[str, str]]:
+        """For every organisation, a fresh sign-in link for the first person of each role: how
+        `make run` lets someone try every role of the demo."""
+        found: list[dict[str, str]] = []
+        with Session(self.service.engine) as session:
+            orgs = session.exec(select(Organisation).order_by(col(Organisation.id))).all()
+            for org in orgs:
+                people = session.exec(select(Person).where(Person.organisation_id == org.id)
+                                      .order_by(col(Person.id))).all()
+                seen: set[str] = set()
+                for person in people:
+                    role = next((r for r in person.roles if r not in seen), None)
+                    if role is None or person.id is None:
+                        continue
+                    seen.update(person.roles)
+                    found.append({"org": org.slug, "role": labels.role(role, words_of(org)),
+                                  "name": person.name, "email": person.email,
+                                  "link": self.link(person.id)})
+        return found
 
     def request(self, email: str) -> int:
         """Mail a sign-in link to every organisation where this address has a role; the

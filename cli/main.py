@@ -16,6 +16,7 @@ import typer
 
 from app import org_file
 from app.service import Reports
+from app.sign_in import SignIn
 from cli import calendar_cmd, demo, outbox_cmd, person_cmd, present, serve_cmd, worker_cmd
 from cli.context import (
     checked_note,
@@ -177,6 +178,15 @@ def flows_show(name: str, fmt: Annotated[str, typer.Option("--format", help="md,
         typer.echo(render.svg(flows[name]))
     else:
         raise InvalidInput(f"Onbekend formaat '{fmt}': kies md, mermaid of svg.")
+
+
+@app.command("inloglink")
+@reports
+def sign_in_link(email: str, org: Annotated[str, typer.Option("--org")]) -> None:
+    """Maak een inloglink voor de webpagina's (15 minuten, één keer), voor een beheerder."""
+    found = service()
+    found.settings.signing_key()
+    out.print(SignIn(found).link_for(email, org), soft_wrap=True)
 
 
 app.command(name="demo")(reports(demo.run))

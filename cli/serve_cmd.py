@@ -20,6 +20,7 @@ import uvicorn
 from sqlalchemy import text
 
 from app.service import Service
+from app.sign_in import SignIn
 from cli.context import out, reports, service
 from engine.errors import AdviesError, InvalidInput
 from notifications.delivery import check_mail_settings
@@ -35,14 +36,19 @@ GRACEFUL_SECONDS = 5  # open browser connections get this long to finish when we
 @reports
 def serve(host: Annotated[str, typer.Option("--host", help="Adres om op te luisteren.")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port", help="Poort om op te luisteren.")] = 8000,
+          sign_in_links: Annotated[bool, typer.Option(
+              "--inloglinks", help="Toon voor elke rol een inloglink (voor de demo).")] = False,
           ) -> None:
     """Start de webpagina's achter de persoonlijke links, met het achtergrondwerk erbij."""
     _check_port_number(port)
     found = service()
     _check_database(found)
     _check_port(host, port)
+    if "base_url" not in found.settings.model_fields_set:  # links in mail point where we listen
+        found.settings.base_url = f"http://{_reachable(host)}:{port}"
     found.settings.signing_key()  # no forgeable links: refuse to start without a strong key
     check_mail_settings(found.settings)  # mail settings that cannot work: refuse, say why
+    _welcome(found, sign_in_links)
     with _stop_signals_end_quietly():  # from here on a stop signal ends the process cleanly
         unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         worker = _start_worker(found.settings, unblocked)
@@ -54,6 +60,26 @@ def serve(host: Annotated[str, typer.Option("--host", help="Adres om op te luist
             with _stop_signals_ignored():  # a second Ctrl-C while the worker stops: no traceback
                 worker.shutdown()
     out.print("Adviestraject is gestopt.")
+
+
+def _reachable(host: str) -> str:
+    """How a browser on this computer reaches the address we listen on."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _welcome(found: Service, sign_in_links: bool) -> None:
+    address = found.settings.base_url.rstrip("/")
+    out.print(f"Adviestraject draait op {address} (Ctrl-C stopt).")
+    if not sign_in_links:
+        return
+    out.print("Inloggen als een van deze rollen: open de link (hij werkt 15 minuten en één keer).")
+    for found_link in SignIn(found).one_per_role():
+        out.print(f"  {found_link['org']}, {found_link['role']} ({found_link['name']}): "
+                  f"{found_link['link']}", soft_wrap=True)
+    out.print(f"Verlopen? Vraag op {address}/inloggen een nieuwe link aan: zonder mailserver staat "
+              f"die mail in de map {found.settings.mail_dir}. Of: advies inloglink E-MAIL --org ORG.")
 
 
 def _check_port_number(port: int) -> None:

@@ -307,13 +307,23 @@ def test_advies_serve_serves_and_stops_cleanly(tmp_path: Path) -> None:
     subprocess.run([advies, "init", "--demo"], env=env, cwd=tmp_path, check=True,
                    capture_output=True, timeout=60)
     port = _free_port()
-    process = subprocess.Popen([advies, "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([advies, "serve", "--port", str(port), "--inloglinks"], env=env,
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert _wait_healthy(port, process) == {"status": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/antwoord/geheim.link", timeout=5).status_code == 400
+        link = subprocess.run([advies, "inloglink", "verbinding@example.org", "--org", "demo"],
+                              env=env, cwd=tmp_path, check=True, capture_output=True, text=True,
+                              timeout=60).stdout.strip()
+        assert link.startswith("http://127.0.0.1:8000/inloggen/")  # ADVIES_BASE_URL's default
+        with httpx.Client(timeout=5) as browser:
+            path = link.removeprefix("http://127.0.0.1:8000")
+            assert browser.post(f"http://127.0.0.1:{port}{path}").status_code == 303
+            assert "Verlopen termijnen" in browser.get(f"http://127.0.0.1:{port}/trajecten").text
     finally:
         code, logged = _stop(process)
     assert code == 0, logged
     assert "/antwoord/[link]" in logged  # the access log names the page, not the link
     assert "geheim.link" not in logged
+    assert f"verbindingsmedewerker (Joost Visser): http://127.0.0.1:{port}/inloggen/" in logged
+    assert link.rsplit("/", 1)[1] not in logged.split("(Ctrl-C stopt).")[1].split("Verlopen?")[1]
