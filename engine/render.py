@@ -103,11 +103,18 @@ class Box:
         return self.x + self.width, self.y + BOX_H / 2
 
 
-def svg(compiled: CompiledFlow) -> str:
+def svg(compiled: CompiledFlow, current: str | None = None) -> str:
     """The flow as an SVG picture: the states in rows from the start downwards (final states in
     the last row), an arrow with its event for every exit. Pure Python, no Graphviz needed.
-    Exits every open state has (withdraw) are named once below instead of drawn from each."""
+    Exits every open state has (withdraw) are named once below instead of drawn from each.
+
+    With `current` (a state of the flow) the picture marks where a trajectory is: that state's
+    box has a thick dark border, a light yellow fill and the words "(nu)" (never colour alone),
+    and the picture is an image (role="img") whose name says the current step, for pages that
+    show it inline. Only presentation attributes, no style attributes (a page's CSP)."""
     flow = compiled.flow
+    if current is not None:
+        flow.state(current)  # KeyError for a state the flow does not have
     everywhere = _everywhere(flow)
     drawn = [e for e in edges(flow) if e[2] not in everywhere]
     side = max((len(event) for _a, _b, event in drawn), default=0) * SMALL_W + 50
@@ -118,7 +125,8 @@ def svg(compiled: CompiledFlow) -> str:
     note = ", ".join([*sorted(everywhere), "suspend", "resume", "extend"]) + " kunnen in elke open stap"
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="12">',
+        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="12"'
+        f'{_image_name(flow, current)}>',
         f"<title>{escape(flow.title)} ({escape(flow.name)}, versie {flow.version})</title>",
         '<defs><marker id="pijl" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>',
@@ -126,10 +134,22 @@ def svg(compiled: CompiledFlow) -> str:
         f'<circle cx="{start[0]:.0f}" cy="{start[1] - 22:.0f}" r="6" fill="#444"/>',
         _path([(start[0], start[1] - 16), (start[0], start[1] - 16), start, start], None),
         *(_arrow(boxes[a], boxes[b], event, side) for a, b, event in drawn),
-        *(_state(s.name, s.label, s.final, boxes[s.name]) for s in flow.states),
+        *(_state(s.name, s.label, s.final, boxes[s.name], now=s.name == current)
+          for s in flow.states),
         f'<text x="{MARGIN}" y="{height - 12:.0f}" fill="#555">{escape(note)}</text>',
         "</svg>",
     ])
+
+
+CURRENT_MARK = "(nu)"
+
+
+def _image_name(flow: Flow, current: str | None) -> str:
+    """role="img" and a name that says the current step, for a picture shown inline."""
+    if current is None:
+        return ""
+    name = f"Stroomschema {flow.title}. De huidige stap is: {flow.state(current).label}."
+    return f' role="img" aria-label="{escape(name, {chr(34): "&quot;"})}"'
 
 
 def _everywhere(flow: Flow) -> set[str]:
@@ -154,7 +174,8 @@ def _layout(flow: Flow, drawn: list[tuple[str, str, str]], side: float) -> dict[
     last = max(rows.values(), default=0) + 1
     for state in flow.states:
         rows.setdefault(state.name, last if state.final else last - 1)
-    width = max(len(s.label) for s in flow.states) * CHAR_W + 24
+    width = max(max(len(s.label) * CHAR_W, (len(s.name) + len(CURRENT_MARK) + 1) * SMALL_W)
+                for s in flow.states) + 24
     by_row: dict[int, list[str]] = {}
     for state in flow.states:
         by_row.setdefault(rows[state.name], []).append(state.name)
@@ -163,16 +184,20 @@ def _layout(flow: Flow, drawn: list[tuple[str, str, str]], side: float) -> dict[
             for row, names in by_row.items() for column, name in enumerate(names)}
 
 
-def _state(name: str, label: str, final: bool, box: Box) -> str:
-    border = ' stroke-width="3"' if final else ""
+def _state(name: str, label: str, final: bool, box: Box, *, now: bool = False) -> str:
+    border = ' stroke-width="5"' if now else ' stroke-width="3"' if final else ""
+    fill, stroke = ("#fff1a8", "#000") if now else ("#eef3fb", "#345")
     middle = box.x + box.width / 2
-    return (f'<g><title>{escape(name)}</title>'
+    title = f"{name} {CURRENT_MARK}: de huidige stap" if now else name
+    second = f"{CURRENT_MARK} {name}" if now else name
+    weight = ' font-weight="bold"' if now else ""
+    return (f'<g><title>{escape(title)}</title>'
             f'<rect x="{box.x:.0f}" y="{box.y:.0f}" width="{box.width:.0f}" height="{BOX_H}" rx="8" '
-            f'fill="#eef3fb" stroke="#345"{border}/>'
+            f'fill="{fill}" stroke="{stroke}"{border}/>'
             f'<text x="{middle:.0f}" y="{box.y + 19:.0f}" text-anchor="middle" '
             f'font-weight="bold">{escape(label)}</text>'
             f'<text x="{middle:.0f}" y="{box.y + 35:.0f}" text-anchor="middle" '
-            f'fill="#555">{escape(name)}</text></g>')
+            f'fill="{"#000" if now else "#555"}"{weight}>{escape(second)}</text></g>')
 
 
 def _arrow(source: Box, dest: Box, event: str, side: float) -> str:

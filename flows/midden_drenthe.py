@@ -270,8 +270,8 @@ def _start_asked(ctx: Context) -> dict[str, Any]:
 def _members_for_work_group(ctx: Context) -> str | None:
     """A work group is made of the members given; a theme group's members are fixed."""
     if ctx.payload["group"] == WORK_GROUP and not ctx.payload.get("members"):
-        return ("Een werkgroep heeft leden nodig: geef ze met --set members=a@…,b@… "
-                f"(leden van een of meer {ctx.org.words.group}en).")
+        return ("Een werkgroep heeft leden nodig: kies ze, leden van een of meer "
+                f"{ctx.org.words.group}en (op de opdrachtregel: --set members=a@…,b@…).")
     if ctx.payload["group"] != WORK_GROUP and ctx.payload.get("members"):
         return (f"De leden van {ctx.payload['group']} staan al vast. "
                 "Geef alleen leden (members) voor een werkgroep.")

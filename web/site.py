@@ -124,6 +124,8 @@ class Site:
     def refused(self, request: Request, error: AdviesError) -> Response:
         if isinstance(error, SignInNeeded):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            if request.method not in ("GET", "HEAD"):  # a form cannot be sent again by a redirect
+                target = "/"
             return RedirectResponse("/inloggen?" + urlencode({"terug": target}), status_code=303)
         who = self.sign_in.current(request.cookies.get(COOKIE))
         status, heading = _status_of(error)
