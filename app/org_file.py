@@ -83,15 +83,23 @@ class Lines:
         return keys.get(key, header_line) if key else header_line
 
 
+class FileProblem(InvalidInput):
+    """Bad input in the organisation's data; `key` names the key it is about (None: the block)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 @dataclass
 class Problem:
     lines: Lines
     kind: str
     index: int
 
-    def fail(self, message: str, key: str | None = None) -> InvalidInput:
+    def fail(self, message: str, key: str | None = None) -> FileProblem:
         line = self.lines.line(self.kind, self.index, key)
-        return InvalidInput(f"regel {line}: {message}" if line else message)
+        return FileProblem(f"regel {line}: {message}" if line else message, key)
 
 
 def parse(text: str) -> list[dict[str, Any]]:
@@ -109,6 +117,14 @@ def parse(text: str) -> list[dict[str, Any]]:
             firsts[kind] += len(raw.get(kind, [])) if isinstance(raw.get(kind), list) else 0
     _no_double_slugs(orgs, lines)
     return orgs
+
+
+def check(raw: dict[str, Any]) -> dict[str, Any]:
+    """One organisation given as the data of one [[organisation]] block (as `advies org load`
+    reads it from the file), checked exactly as the file is; FileProblem (without a line) when
+    something is wrong. What `write` takes."""
+    lines = Lines()
+    return _org(raw, Problem(lines, "organisation", 0), lines, {"person": 0, "group": 0})
 
 
 def _org(raw: dict[str, Any], where: Problem, lines: Lines, firsts: dict[str, int]) -> dict[str, Any]:
@@ -322,7 +338,7 @@ def load(engine: Engine, path: Path, settings: Settings | None = None) -> list[d
     orgs = parse(text)
     with transaction(engine) as session:
         for org in orgs:
-            _write(session, org, settings)
+            write(session, org, settings)
     return orgs
 
 
@@ -334,7 +350,9 @@ def _why_unreadable(error: OSError | UnicodeDecodeError) -> str:
                 "gaf een fout")
 
 
-def _write(session: Session, org: dict[str, Any], settings: Settings | None) -> None:
+def write(session: Session, org: dict[str, Any], settings: Settings | None) -> None:
+    """One checked organisation (from `parse` or `check`) into the database, in the caller's
+    transaction; people left out lose their roles and leave the running trajectories."""
     row = session.exec(select(Organisation).where(Organisation.slug == org["slug"])).first()
     row = row or Organisation(slug=org["slug"], name=org["name"])
     row.name = org["name"]

@@ -67,6 +67,7 @@ def navigation(who: SignedIn) -> list[NavItem]:
         items.append(NavItem("/termijnen", "Termijnen"))
     if who.has(*MANAGERS):
         items.append(NavItem("/starten", "Traject starten"))
+    if who.has(*STAFF):
         items.append(NavItem("/organisatie", "Organisatie"))
     items.append(NavItem("/mijn", "Mijn trajecten"))
     items.append(NavItem("/agenda", "Agenda-abonnement"))
