@@ -84,8 +84,9 @@ def live(service: Service) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def page(browser: Any, live: LiveServer) -> Iterator[Any]:
-    # bypass_csp lets the test inject axe-core; the app's own pages run no script at all
-    context = browser.new_context(base_url=live.url, bypass_csp=True, locale="nl-NL")
+    # bypass_csp lets the test inject axe-core; the app's own pages run no script at all. No
+    # locale is emulated: a date input then takes its dates in the order navigator.language says.
+    context = browser.new_context(base_url=live.url, bypass_csp=True)
     found = context.new_page()
     yield found
     context.close()
