@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, delete, func, update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -32,7 +32,16 @@ from engine.errors import Conflict, NotAllowed, NotFound
 from engine.inputs import check_email
 from notifications import outbox
 from storage.db import transaction
-from storage.tables import HistoryEntry, Organisation, OutboxMessage, Person, Trajectory
+from storage.tables import (
+    CalendarFeed,
+    HistoryEntry,
+    Organisation,
+    OutboxMessage,
+    Person,
+    SignInUsed,
+    Trajectory,
+    WebSession,
+)
 
 PSEUDONYM_DOMAIN = "vergeten.invalid"  # RFC 2606: never a real mailbox
 NOT_SENT = "Niet verstuurd: de ontvanger is vergeten (AVG)."
@@ -259,11 +268,19 @@ def _replace_person(session: Session, person: Person | None, earlier: Person | N
     loaded again since, goes: the history names them by the one pseudonym)."""
     if person is None:
         return
+    _end_access(session, person)
     if earlier is not None:
         session.delete(person)
         return
     person.email, person.name, person.roles = pseudonym.email, pseudonym.name, []
     session.add(person)
+
+
+def _end_access(session: Session, person: Person) -> None:
+    """A forgotten person's sessions, used sign-in links and calendar addresses go: they are
+    ways in, not history."""
+    for table in (WebSession, SignInUsed, CalendarFeed):
+        session.execute(delete(table).where(col(table.person_id) == person.id))
 
 
 def readable(raw: bytes) -> str:

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from app import directory, resend, views
 from app.service import Service
 from app.sign_in import SignedIn
+from app.views import takes_part
 from app.writer import active_deadlines
 from engine import inputs, render
 from engine.clock import AMSTERDAM, local_today
@@ -187,17 +188,6 @@ def open_page(service: Service, who: SignedIn, number: str) -> Page:
                     mails=mails, mails_total=total, invitees=invitees,
                     diagram=render.svg(compiled, row.state), staff=staff, compiled=compiled,
                     ctx=ctx)
-
-
-def takes_part(email: str, data: Any) -> bool:
-    """Whether an address appears anywhere in a trajectory's data (a field or a list)."""
-    if isinstance(data, str):
-        return data.strip().lower() == email
-    if isinstance(data, Mapping):
-        return any(takes_part(email, v) for v in data.values())
-    if isinstance(data, list | tuple):
-        return any(takes_part(email, v) for v in data)
-    return False
 
 
 # --- which events, for whom ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -114,3 +114,14 @@ def summary(row: Trajectory, compiled: CompiledFlow, today: date) -> dict[str, A
         "suspended": bool(row.data.get("suspended_on")),
         "final": row.state in compiled.flow.final_states,
     }
+
+
+def takes_part(email: str, data: Any) -> bool:
+    """Whether an address appears anywhere in a trajectory's data (a field or a list)."""
+    if isinstance(data, str):
+        return data.strip().lower() == email
+    if isinstance(data, Mapping):
+        return any(takes_part(email, v) for v in data.values())
+    if isinstance(data, list | tuple):
+        return any(takes_part(email, v) for v in data)
+    return False

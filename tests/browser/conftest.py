@@ -32,8 +32,10 @@ def chromium_path() -> str | None:
     return os.environ.get("ADVIES_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """One Chromium for the browser tests, closed when they are done: Playwright's sync API keeps
+    an event loop running in this thread meanwhile, which other tests' asyncio.run() cannot share."""
     path = chromium_path()
     if path is None:
         if os.environ.get("ADVIES_REQUIRE_BROWSER"):

@@ -376,3 +376,29 @@ def test_forget_and_purge_on_sqlite_and_postgresql(any_engine: Engine, settings:
     clock.set(clock.now() + timedelta(days=25 * 31))
     privacy.purge_expired_mail(any_engine, clock.now())
     assert bodies(any_engine, ids) == {"kept": 0, "purged": len(ids)}
+
+
+def test_forget_ends_their_sessions_and_calendar_address(
+        service: Service, clock: FrozenClock, sqlite_url: str, tmp_path: Path,
+        sqlite_engine: Engine) -> None:
+    from app import feeds
+    from app.sign_in import SignIn
+    from engine.errors import NotFound
+    from storage.tables import CalendarFeed, SignInUsed, WebSession
+
+    sign_in = SignIn(service)
+    session_id = sign_in.use(sign_in.link_for(BRAM, "demo").rsplit("/", 1)[1])
+    with Session(sqlite_engine) as session:
+        bram = session.exec(select(Person).where(Person.email == BRAM)).one()
+    assert bram.id is not None
+    secret = feeds.make(service, bram.id)
+    leaves(sqlite_url, tmp_path, clock, BRAM)
+    assert sign_in.current(session_id) is None  # no role left: no way in
+
+    result = cli(sqlite_url, tmp_path, clock, "person", "forget", BRAM, "--org", "demo")
+    assert result.returncode == 0, result.stderr
+    with Session(sqlite_engine) as session:
+        for table in (WebSession, SignInUsed, CalendarFeed):
+            assert session.exec(select(table).where(table.person_id == bram.id)).all() == []
+    with pytest.raises(NotFound):
+        feeds.calendar(service, secret)
