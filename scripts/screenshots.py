@@ -6,6 +6,7 @@ Run with the project's venv: `.venv/bin/python scripts/screenshots.py [OUT_DIR]`
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -26,7 +28,7 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
 PAGES = [
     ("01-inloggen.png", None, None, "/inloggen", None),
     ("02-overzicht.png", "secretariaat@example.org", "demo", "/trajecten", None),
-    ("03-traject.png", "secretariaat@example.org", "demo", "/trajecten/1", None),
+    ("03-traject.png", "secretariaat@example.org", "demo", "/trajecten/{running}", None),
     ("04-traject-starten.png", "secretariaat@example.org", "demo", "/starten/asked_advice", None),
     ("05-organisatie.png", "secretariaat@example.org", "demo", "/organisatie", None),
     ("06-termijnen.png", "verbinding@example.org", "demo", "/termijnen", None),
@@ -75,6 +77,11 @@ def main(out_dir: Path) -> None:
     env.pop("ADVIES_SECRET_KEY", None)
     run(env, "init", "--demo")
     run(env, "demo")
+    running = json.loads(run(env, "start", "asked_advice", "--org", "demo", "--title",
+                             "Minimabeleid 2027", "--actor", "secretariaat@example.org",
+                             "--set", "policy_adviser=beleid@example.org",
+                             "--set", f"received_on={date.today().isoformat()}", "--json"))["id"]
+    run(env, "fire", str(running), "call_participants", "--actor", "secretariaat@example.org")
     server = subprocess.Popen([ADVIES, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -87,9 +94,9 @@ def main(out_dir: Path) -> None:
             for name, email, org, path, _ in PAGES:
                 if email and org:
                     sign_in(page, env, email, org)
-                page.goto(path)
-                page.screenshot(path=str(out_dir / name), full_page=True)
-                print(f"{out_dir / name}: {page.title()}")
+                page.goto(path.format(running=running))
+                page.screenshot(path=str(out_dir / name))
+                sys.stdout.write(f"{out_dir / name}: {page.title()}\n")
             browser.close()
     finally:
         server.terminate()
