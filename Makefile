@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench docs serve worker clean assets
+.PHONY: run test lint typecheck check bench docs serve worker clean assets screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@bash scripts/postgres-up.sh || echo "PostgreSQL niet beschikbaar: de PostgreSQL-tests worden overgeslagen."
 	@bash scripts/chromium-up.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -46,6 +46,10 @@ bench: $(STAMP)
 ## from the npm registry, with their licences; the copies are committed, so installing needs no Node.js
 assets:
 	bash scripts/assets.sh
+
+## screenshots: docs/screenshots/*.png of the main pages, from a fresh demo in headless chromium
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 serve: $(STAMP)
 	$(BIN)/advies serve
