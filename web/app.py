@@ -427,6 +427,8 @@ def _health(service: Service) -> JSONResponse:
 
 #: Paths whose last part is a secret: a member's answer link, a sign-in link, a calendar feed.
 LINK = re.compile(r"/(antwoord|inloggen|agenda)/[^\s?#\"/]+")
+#: What someone searched for may be a name: the log keeps that they searched, not for what.
+SEARCH = re.compile(r"([?&](?:zoek|terug)=)[^&#\s\"]*")
 
 
 class RedactLinks(logging.Filter):
@@ -436,5 +438,6 @@ class RedactLinks(logging.Filter):
         args = record.args
         if isinstance(args, tuple) and len(args) == 5:
             _client, method, path, version, status = args
-            record.args = ("-", method, LINK.sub(r"/\1/[link]", str(path)), version, status)
+            shown = SEARCH.sub(r"\1[…]", LINK.sub(r"/\1/[link]", str(path)))
+            record.args = ("-", method, shown, version, status)
         return True

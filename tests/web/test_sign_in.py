@@ -130,3 +130,14 @@ def test_the_access_log_hides_sign_in_and_calendar_links() -> None:
                                    ("10.1.2.3:5000", "POST", path, "1.1", 303), None)
         assert RedactLinks().filter(record)
         assert record.getMessage() == f'- - "POST {shown} HTTP/1.1" 303'
+
+
+def test_the_access_log_hides_what_was_searched() -> None:
+    import logging
+
+    from web.app import RedactLinks
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("10.1.2.3:5000", "GET", "/trajecten?stroom=md_signal&zoek=Anna%20de%20Vries",
+                                "1.1", 200), None)
+    assert RedactLinks().filter(record)
+    assert record.getMessage() == '- - "GET /trajecten?stroom=md_signal&zoek=[…] HTTP/1.1" 200'
