@@ -387,6 +387,8 @@ class Flow:
     #: The calls for a group this flow makes (engine.calls.Call), so that an answer page can
     #: find the open one. Typed loosely to keep the DSL free of the call module.
     calls: tuple[Any, ...] = ()
+    #: One Dutch sentence that says when to start this flow (the start page shows it).
+    description: str = ""
 
     def state(self, name: str) -> State:
         for state in self.states:

@@ -106,6 +106,7 @@ REASON = text("reason", "reden")
 FLOW = Flow(
     name="asked_advice",
     title="Gevraagd advies",
+    description="De gemeente vraagt de adviesraad om advies over een plan of besluit.",
     version=1,
     start="requested",
     start_by=SECRETARIAT,

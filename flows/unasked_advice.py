@@ -99,6 +99,7 @@ PUBLISH = publish_exit()
 FLOW = Flow(
     name="unasked_advice",
     title="Ongevraagd advies",
+    description="De adviesraad geeft uit zichzelf advies aan het college.",
     version=1,
     start="signalled",
     start_by=(*SECRETARIAT, "member"),

@@ -52,6 +52,7 @@ def test_the_secretariat_sees_the_flows_its_organisation_uses(web: TestClient, s
     assert 'href="/starten/unasked_advice">Ongevraagd advies</a>' in page.text
     assert "/starten/md_signal" not in page.text
     assert "Je vult in: titel, beleidsadviseur" in page.text
+    assert "De adviesraad geeft uit zichzelf advies aan het college." in page.text
 
 
 def test_the_form_has_a_widget_for_each_start_field(web: TestClient, sqlite_engine: Engine) -> None:

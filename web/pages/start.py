@@ -52,9 +52,8 @@ def _flows(routes: APIRouter, site: Site) -> None:
 
 
 def _summary(name: str, flow: Flow) -> dict[str, Any]:
-    description = getattr(flow, "description", "") or ""
-    return {"name": name, "title": flow.title, "description": description.strip().splitlines()[0]
-            if description.strip() else "", "fields": [_label(f) for f in flow.start_fields]}
+    return {"name": name, "title": flow.title, "description": flow.description,
+            "fields": [_label(f) for f in flow.start_fields]}
 
 
 def _form(routes: APIRouter, site: Site) -> None:
