@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 from typing import Any, Literal
 
@@ -402,9 +403,22 @@ class Flow:
 
     def transitions(self) -> tuple[Transition, ...]:
         """Every exit with its source states filled in, `anywhere` exits last."""
+        return self._transitions
+
+    @cached_property
+    def _transitions(self) -> tuple[Transition, ...]:
+        # computed once per flow: the history of every view asks for its events' labels
         own = tuple(t.from_states(s.name) for s in self.states for t in s.exits)
         open_states = tuple(s.name for s in self.states if not s.final)
         return own + tuple(t.from_states(*open_states) for t in self.anywhere)
+
+    @cached_property
+    def _labels(self) -> dict[str, str]:
+        labels: dict[str, str] = {}
+        for t in self.transitions():
+            if t.label:
+                labels.setdefault(t.event, t.label)
+        return labels
 
     def events(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
@@ -414,4 +428,4 @@ class Flow:
 
     def event_label(self, event: str) -> str:
         """The Dutch label people read for an event ('aanmelden' for sign_up)."""
-        return next((t.label for t in self.transitions() if t.event == event and t.label), event)
+        return self._labels.get(event, event)
