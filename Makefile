@@ -38,9 +38,12 @@ docs: $(STAMP)
 	for flow in $$($(BIN)/python -c "from flows import all_flows; print(*all_flows())"); do \
 	  $(BIN)/advies flows show $$flow --format md > docs/flows/$$flow.md; done
 
-## bench: speed of the engine (events per second on SQLite with synchronous=FULL)
+## bench: the benchmark suite (issue 9; not part of make test): every figure beside its reference
+## measured in the same run, on SQLite and PostgreSQL; a table and bench/results.json (BENCHMARKS.md).
+## Small sizes by default (under 2 minutes); make bench FULL=1 for the issue's sizes
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_events.py
+	@bash scripts/postgres-up.sh || echo "PostgreSQL niet beschikbaar: de PostgreSQL-cijfers worden overgeslagen."
+	BENCH_FULL=$(FULL) $(BIN)/python -m benchmarks
 
 ## assets: copy the NL Design System CSS (into web/static) and axe-core (beside the browser tests)
 ## from the npm registry, with their licences; the copies are committed, so installing needs no Node.js

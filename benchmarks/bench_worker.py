@@ -1,0 +1,100 @@
+"""A worker's start-up and pass with many pending (future) deadlines, beside 1,000 of them.
+
+The database holds trajectories in `advising`, each with a running advice term ending 8 to 607
+days ahead (about a tenth within the sweep's 70-day look-ahead), over many organisations. A
+child process (benchmarks.children.worker_pass) does what `advies worker --once` does: import,
+make the worker, one pass (sweep, digest, delivery, retention). Its whole life is the start-up
+time, its peak RSS comes from the kernel; the pass alone is timed inside it. Each database had
+one unmeasured pass first (the week's digest, the overdue marks), so every measured pass is the
+steady state of a worker that runs every minute.
+
+References, in the same run: APScheduler 3 storing as many future jobs in a MemoryJobStore and
+starting (a scheduler that keeps every deadline as a job; benchmarks.children.scheduler), and
+the same pass on a database with 1,000 pending deadlines.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from typing import Any
+
+from sqlalchemy import Engine
+
+from benchmarks import bulk
+from benchmarks.databases import child_env, clock, settings_for
+from benchmarks.harness import (
+    Context,
+    Figure,
+    Finished,
+    python_child,
+    ratio_at_most,
+    run_child,
+    value_at_most,
+)
+from worker.main import Worker
+
+NAME = "worker"
+
+
+def run(ctx: Context) -> list[Figure]:
+    pending, baseline = ctx.mode.size(40, 50_000, 1_000_000), ctx.mode.size(20, 1000, 1000)
+    orgs = ctx.mode.size(2, 30, 300)
+    figures = []
+    for kind in ctx.kinds:
+        with ctx.dbs.engine(kind) as (big_url, big), ctx.dbs.engine(kind) as (small_url, small):
+            fill(big, pending, orgs)
+            fill(small, baseline, orgs)
+            for url in (big_url, small_url):  # the first pass of the week: digest, overdue marks
+                first_pass(ctx, url)
+            envs = child_env(big_url, ctx.folder), child_env(small_url, ctx.folder)
+            runs = [measure(ctx, envs, pending) for _ in range(ctx.mode.runs)]
+        common: dict[str, Any] = {"database": kind, "size": pending, "command": ctx.command(NAME, kind)}
+        at_baseline = {"seconds_at_baseline": statistics.median(s.seconds for _, s, _ in runs),
+                       "peak_mb_at_baseline": statistics.median(s.peak_mb for _, s, _ in runs)}
+        figures += [
+            Figure("worker start-up and first pass", unit="s", extra=at_baseline, **common,
+                   runs=[(b.seconds, a.seconds) for b, _, a in runs],
+                   reference="APScheduler start-up, as many jobs stored", target=value_at_most(1.0, "≤ 1 s")),
+            Figure("worker peak RSS", unit="MB", runs=[(b.peak_mb, a.peak_mb) for b, _, a in runs],
+                   reference="APScheduler, as many jobs stored", target=value_at_most(150, "≤ 150 MB"),
+                   extra=at_baseline, **common),
+            Figure(f"worker pass vs {baseline:,} pending", unit="s",
+                   runs=[(_pass(b), _pass(s)) for b, s, _ in runs],
+                   reference=f"the same pass, {baseline:,} pending", **common,
+                   target=ratio_at_most(1.2, "the same cost (≤ 1.2×)")),
+        ]
+    return figures
+
+
+def fill(engine: Engine, pending: int, org_count: int) -> None:
+    orgs = bulk.organisations(engine, org_count)
+    bulk.trajectories(engine, orgs, pending, "advising", (bulk.Term("advice_due", due=bulk.ahead(8, 600)),))
+
+
+def measure(ctx: Context, envs: tuple[dict[str, str], dict[str, str]],
+            pending: int) -> tuple[Finished, Finished, Finished]:
+    big, small = (worker_pass(ctx, env) for env in envs)
+    scheduler = run_child(python_child("scheduler", "store", str(pending)), envs[1],
+                          ctx.folder).check("APScheduler")
+    return big, small, scheduler
+
+
+def worker_pass(ctx: Context, env: dict[str, str]) -> Finished:
+    done = run_child(python_child("worker_pass"), env, ctx.folder).check("worker pass")
+    if problems := json.loads(done.stdout)["report"]["problems"]:
+        raise RuntimeError(f"the worker pass had problems: {problems}")
+    return done
+
+
+def first_pass(ctx: Context, url: str) -> None:
+    worker = Worker(settings_for(url, ctx.folder), clock=clock())
+    try:
+        if problems := worker.once().problems:
+            raise RuntimeError(f"the first worker pass had problems: {problems}")
+    finally:
+        worker.close()
+
+
+def _pass(done: Finished) -> float:
+    return float(json.loads(done.stdout)["pass"])

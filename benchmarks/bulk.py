@@ -1,0 +1,212 @@
+"""Load many trajectories fast: SQL Core inserts (COPY on PostgreSQL), not through the engine.
+
+Organisations and their people go through the ORM (a few thousand rows); trajectories, their
+deadlines and outbox rows are written with explicit ids in chunks, so that a million rows load
+in seconds. The rows look like the engine's own: states, data and deadlines of the asked-advice
+flow, with the flow's labels, alert roles and expiry events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Engine, Table, func, insert, select, text
+from sqlmodel import Session
+
+from benchmarks.databases import NOW
+from flows import all_flows
+from storage.tables import DeadlineRow, Organisation, OutboxMessage, Person, Trajectory
+
+CHUNK = 20_000
+FLOW = "asked_advice"
+TODAY = NOW.date()
+STAMP = NOW.astimezone(UTC)
+
+trajectory_table: Table = Trajectory.__table__  # type: ignore[attr-defined]
+deadline_table: Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+outbox_table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Org:
+    id: int
+    slug: str
+    secretariat: str
+    policy_adviser: str
+    members: tuple[str, ...]
+
+
+def ahead(days: int, spread: int = 1) -> Callable[[int], date]:
+    """The end of the n-th deadline: `days` after today (before, if negative), spread over
+    `spread` days."""
+    return lambda n: TODAY + timedelta(days=days + n % spread)
+
+
+SOON = ahead(20, 60)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One deadline each trajectory gets: its name in the flow, its status and its end."""
+
+    name: str
+    status: str = "running"
+    due: Callable[[int], date] = SOON
+
+
+def organisations(engine: Engine, count: int, *, members: int = 8, reminders: list[str] | None = None,
+                  prefix: str = "raad") -> list[Org]:
+    """`count` organisations, each with a secretariat, a liaison, a policy adviser, an alderman
+    and `members` members (the first one chairs)."""
+    made = []
+    with Session(engine, expire_on_commit=False) as session:
+        for n in range(count):
+            slug = f"{prefix}-{n}"
+            org = Organisation(slug=slug, name=f"Adviesraad {prefix.title()} {n}", reminders=reminders)
+            session.add(org)
+            session.flush()
+            assert org.id is not None
+            mail = f"@{slug}.example.org"
+            staff = {"secretariat": "secretariaat", "liaison": "verbinding", "policy_adviser": "beleid",
+                     "alderman": "wethouder"}
+            for role, name in staff.items():
+                session.add(Person(organisation_id=org.id, name=name.title(), email=name + mail,
+                                   roles=[role]))
+            emails = tuple(f"lid{m}{mail}" for m in range(members))
+            for m, email in enumerate(emails):
+                roles = ["member", "chair"] if m == 0 else ["member"]
+                session.add(Person(organisation_id=org.id, name=f"Lid {m}", email=email, roles=roles))
+            made.append(Org(org.id, slug, "secretariaat" + mail, "beleid" + mail, emails))
+        session.commit()
+    return made
+
+
+def advising_data(org: Org) -> dict[str, Any]:
+    """The data of a trajectory that has its group and contact person (state `advising`)."""
+    group = list(org.members[:6])
+    return {"received_on": (TODAY - timedelta(days=30)).isoformat(), "policy_adviser": org.policy_adviser,
+            "group": group, "signups": group, "contact_person": group[1] if len(group) > 1 else group[0]}
+
+
+def requested_data(org: Org) -> dict[str, Any]:
+    return {"received_on": (TODAY - timedelta(days=2)).isoformat(), "policy_adviser": org.policy_adviser}
+
+
+def trajectories(engine: Engine, orgs: list[Org], count: int, state: str, terms: tuple[Term, ...],
+                 data: Callable[[Org], dict[str, Any]] = advising_data) -> list[int]:
+    """`count` trajectories of the asked-advice flow in `state`, round-robin over `orgs`, each
+    with the deadlines `terms`; returns their ids."""
+    first_t, first_d = _next_id(engine, trajectory_table), _next_id(engine, deadline_table)
+    specs = {d.name: d for d in all_flows()[FLOW].flow.deadlines}
+    ids = list(range(first_t, first_t + count))
+    datas = [data(org) for org in orgs]
+    load(engine, trajectory_table, (
+        {"id": tid, "organisation_id": orgs[n % len(orgs)].id, "flow": FLOW, "flow_version": 1,
+         "state": state, "title": f"Adviesaanvraag {tid}", "data": datas[n % len(orgs)], "version": 1,
+         "created_at": STAMP, "updated_at": STAMP} for n, tid in enumerate(ids)))
+    load(engine, deadline_table, (
+        _deadline(first_d + n * len(terms) + k, tid, specs[term.name], term, n)
+        for n, tid in enumerate(ids) for k, term in enumerate(terms)))
+    return ids
+
+
+def _deadline(deadline_id: int, trajectory_id: int, spec: Any, term: Term, n: int) -> dict[str, Any]:
+    due = term.due(n)
+    return {"id": deadline_id, "trajectory_id": trajectory_id, "name": spec.name, "label": spec.label,
+            "due": due, "status": term.status, "explanation": f"{spec.label}: tot en met {due:%d-%m-%Y}",
+            "steps_done": [], "alert_roles": list(spec.alert), "on_expiry": spec.on_expiry, "atw": spec.atw,
+            "started_on": min(due, TODAY) - timedelta(days=1), "suspended_on": None,
+            "closed_on": due if term.status == "met" else None}
+
+
+#: A country's mix: (share out of 20, state, deadlines). Running, overdue and met deadlines.
+COUNTRY = (
+    (2, "requested", (Term("advice_due"),)),
+    (2, "calling", (Term("advice_due"), Term("signup_closes", due=ahead(1, 9)))),
+    (2, "matching", (Term("advice_due"),)),
+    (5, "advising", (Term("advice_due"),)),
+    (1, "advising", (Term("advice_due", "overdue", ahead(-30, 30)),)),
+    (3, "awaiting_response", (Term("advice_due", "met", ahead(-40)), Term("response_due"))),
+    (2, "monitoring", (Term("follow_up", due=ahead(100, 80)),)),
+    (3, "closed", (Term("follow_up", "met", ahead(-310, 300)),)),
+)
+
+
+def country(engine: Engine, trajectory_count: int, org_count: int) -> list[Org]:
+    """`trajectory_count` trajectories over `org_count` organisations, in the COUNTRY mix."""
+    orgs = organisations(engine, org_count, prefix="land")
+    shares = sum(share for share, _, _ in COUNTRY)
+    left = trajectory_count
+    for index, (share, state, terms) in enumerate(COUNTRY):
+        count = left if index == len(COUNTRY) - 1 else trajectory_count * share // shares
+        trajectories(engine, orgs, count, state, terms)
+        left -= count
+    return orgs
+
+
+def outbox(engine: Engine, raw: bytes, recipients: list[str], sender: str) -> None:
+    """Queued mails, one per recipient, each the same message under its own Message-ID."""
+    first = _next_id(engine, outbox_table)
+    marker = b"Message-ID: <bench@example.org>"
+    assert marker in raw
+    load(engine, outbox_table, (
+        {"id": first + n, "trajectory_id": None, "message_id": f"<bench-{first + n}@example.org>",
+         "template": "bench", "sender": sender, "recipient": rcpt, "subject": "Bench",
+         "raw": raw.replace(marker, f"Message-ID: <bench-{first + n}@example.org>".encode()),
+         "status": "queued", "attempts": 0, "next_attempt_at": STAMP, "claimed_until": None,
+         "claimed_by": None, "last_error": None, "created_at": STAMP, "sent_at": None, "purged_at": None}
+        for n, rcpt in enumerate(recipients)))
+
+
+# --- writing rows ---------------------------------------------------------------------------------
+
+
+def load(engine: Engine, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert rows in chunks: COPY on PostgreSQL (then its id sequence moves on), executemany
+    on SQLite; one transaction."""
+    if engine.dialect.name == "postgresql":
+        _copy(engine, table, rows)
+        with engine.begin() as conn:
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                              f"(SELECT coalesce(max(id), 1) FROM {table.name}))"))
+        return
+    with engine.begin() as conn:
+        for chunk in _chunks(rows):
+            conn.execute(insert(table), chunk)
+
+
+def _copy(engine: Engine, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    raw = engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        assert connection is not None
+        columns: list[str] | None = None
+        with connection.cursor() as cursor:
+            for chunk in _chunks(rows):
+                columns = columns or list(chunk[0])
+                with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in chunk:
+                        copy.write_row([_pg(row[c]) for c in columns])
+        connection.commit()
+    finally:
+        raw.close()
+
+
+def _pg(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value
+
+
+def _chunks(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk
+
+
+def _next_id(engine: Engine, table: Table) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
