@@ -1,4 +1,5 @@
-"""The organisation changed from the web: its people and roles, its groups and its terms.
+"""The organisation changed from the web: its name, people and roles, groups, terms, words, the
+flows it uses, its recess and reminders; and the organisation as the text of its file (`file_text`).
 
 Every change goes the way `advies org load` goes, so that the web can never write what the file
 may not hold: the organisation as it is now is read from the database in the shape of one
@@ -13,11 +14,13 @@ which field is wrong (`EditRefused.errors`); nothing is written when anything is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -26,7 +29,8 @@ from app.service import Service
 from engine import inputs, labels
 from engine.dsl import KNOWN_ROLES, Words
 from engine.errors import InvalidInput, NotFound
-from engine.terms import TermError, parse_term
+from engine.reminders import DEFAULT_STEPS, STEPS_HINT, StepsError, parse_steps
+from engine.terms import TermError, parse_recess, parse_term
 from settings import Settings
 from storage.db import busy, is_busy, transaction
 from storage.tables import Organisation, Person
@@ -119,6 +123,8 @@ class OrgView:
     flows: list[str] | None
     people: list[PersonView] = field(default_factory=list)
     groups: list[GroupView] = field(default_factory=list)
+    #: The words as the organisation gave them (a word left out takes the default).
+    own_words: dict[str, str] = field(default_factory=dict)
 
     def person(self, person_id: int) -> PersonView:
         found = next((p for p in self.people if p.id == person_id), None)
@@ -142,6 +148,19 @@ class OrgView:
         """Every role a person may have, with its Dutch label, in reading order."""
         return [(r, labels.role(r, self.words)) for r in ROLE_ORDER]
 
+    def recess_text(self) -> str:
+        """'1 juli tot en met 31 augustus'; empty when there is no recess."""
+        return f"{day_month(self.recess[0])} tot en met {day_month(self.recess[1])}" if self.recess else ""
+
+    def reminder_texts(self) -> list[str]:
+        """When the reminders and alerts of a term go, in Dutch; empty: none at all."""
+        return [step_text(step) for step in (DEFAULT_STEPS if self.reminders is None else self.reminders)]
+
+    def word_examples(self) -> list[tuple[WordSpec, str, str]]:
+        """Each word, what it is now, and a sentence that uses it in the organisation's words."""
+        values = {**asdict(self.words), "the_secretariat": self.words.the_secretariat}
+        return [(spec, values[spec.key], spec.example.format(**values)) for spec in WORDS]
+
 
 def view(service: Service, slug: str) -> OrgView:
     """The organisation `slug` as it is now; its people who have a role, sorted by name."""
@@ -158,7 +177,8 @@ def view(service: Service, slug: str) -> OrgView:
         reminders=list(org.reminders) if org.reminders is not None else None,
         flows=list(org.flows) if org.flows else None,
         people=sorted(people, key=lambda p: (p.name.lower(), p.email)),
-        groups=[_group_view(g, by_email) for g in org.groups or []])
+        groups=[_group_view(g, by_email) for g in org.groups or []],
+        own_words=dict(org.words or {}))
 
 
 def _people(session: Session, org: Organisation) -> list[PersonView]:
@@ -502,3 +522,222 @@ def _number(errors: Errors, key: str, value: str, what: str, bounds: tuple[int, 
         return int(text)
     errors.add(key, f"{what} moet een geheel getal van {bounds[0]} tot {bounds[1]} zijn.")
     return None
+
+
+def _number_in(text: str, high: int) -> int | None:
+    cleaned = text.strip()
+    return int(cleaned) if cleaned.isascii() and cleaned.isdigit() and 1 <= int(cleaned) <= high else None
+
+
+# --- the name --------------------------------------------------------------------------------
+
+
+def set_name(service: Service, slug: str, name: str) -> str:
+    """The organisation's new name (in every mail and page); returns it."""
+
+    def change(_session: Session, _org: Organisation, raw: dict[str, Any]) -> str:
+        errors = Errors()
+        cleaned = _line(errors, "name", name, "De naam")
+        errors.check()
+        raw["name"] = cleaned
+        return cleaned
+
+    return str(_edit(service, slug, change))
+
+
+# --- words -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WordSpec:
+    key: str
+    label: str
+    about: str
+    #: A sentence that uses the word; {council}, {member}, {members}, {group}, {secretariat} and
+    #: {the_secretariat} are the organisation's words.
+    example: str
+    default: str
+
+
+#: The organisation's words (engine.dsl.Words), in the order of the form, with what each is for.
+WORDS = (
+    WordSpec("council", "De raad",
+             "hoe de raad heet in e-mails en op de pagina's, midden in een zin na 'de'",
+             "Het college heeft gereageerd op het advies van de {council}.", Words.council),
+    WordSpec("member", "Eén lid van de raad",
+             "een inwoner die meedoet, in het enkelvoud",
+             "Kies minstens één {member} voor de {group}.", Words.member),
+    WordSpec("members", "Meer leden van de raad (meervoud)",
+             "het meervoud, in de oproep om mee te doen en in de lijsten",
+             "We zoeken {members} voor een {group}.", "gemaakt van het enkelvoud (lid: leden)"),
+    WordSpec("group", "Een groep die aan een traject werkt",
+             "de groep van een traject of een vaste groep",
+             "De {group} kiest een centraal aanspreekpunt.", Words.group),
+    WordSpec("secretariat", "Wie de trajecten regelt",
+             "de stuurgroep, het secretariaat of de ambtelijk secretaris; 'de' of 'het' ervoor kiest "
+             "Adviestraject zelf",
+             "Vragen? Neem contact op met {the_secretariat}.", Words.secretariat),
+)
+assert {w.key for w in WORDS} == org_file.WORD_KEYS
+
+
+def set_words(service: Service, slug: str, values: Mapping[str, str]) -> None:
+    """The organisation's own words; a word left empty takes its default again."""
+
+    def change(_session: Session, _org: Organisation, raw: dict[str, Any]) -> None:
+        errors = Errors()
+        words = {spec.key: _line(errors, spec.key, values.get(spec.key, ""), spec.label)
+                 for spec in WORDS if values.get(spec.key, "").strip()}
+        errors.check()
+        raw["words"] = words
+
+    _edit(service, slug, change)
+
+
+# --- flows -----------------------------------------------------------------------------------
+
+
+#: How flows that share a Dutch title differ (DESIGN.md §3), so that they can be told apart.
+FLOW_WAYS = {
+    "asked_advice": "met een oproep aan alle deelnemers voor een projectgroep",
+    "md_asked_advice": "door een themagroep of werkgroep, met het Platform Inclusie",
+}
+
+
+@dataclass(frozen=True)
+class FlowChoice:
+    name: str
+    label: str
+    description: str
+
+
+def flow_choices(service: Service) -> list[FlowChoice]:
+    """Every flow the organisation may use, by its Dutch title; a title two flows share gets
+    what sets each apart."""
+    titles = [f.flow.title for f in service.flows.values()]
+    return [FlowChoice(name, f.flow.title if titles.count(f.flow.title) == 1
+                       else f"{f.flow.title}, {FLOW_WAYS.get(name, name)}", f.flow.description)
+            for name, f in service.flows.items()]
+
+
+def set_flows(service: Service, slug: str, chosen: Iterable[str]) -> None:
+    """The kinds of trajectories the organisation may start (at least one). Running trajectories
+    of a flow left out go on; only starting a new one is refused."""
+
+    def change(_session: Session, _org: Organisation, raw: dict[str, Any]) -> None:
+        known = list(service.flows)
+        picked = list(dict.fromkeys(c.strip() for c in chosen if c.strip()))
+        errors = Errors()
+        unknown = [c for c in picked if c not in known]
+        if unknown:
+            errors.add("flows", f"De soort traject '{_short(unknown[0])}' bestaat niet. Kies uit de lijst.")
+        elif not picked:
+            errors.add("flows", "Kies minstens één soort traject.")
+        errors.check()
+        if set(picked) != set(raw.get("flows") or known):  # the same as now: nothing changes
+            raw["flows"] = [name for name in known if name in picked]
+
+    _edit(service, slug, change)
+
+
+# --- recess and reminders --------------------------------------------------------------------
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+          "oktober", "november", "december")
+#: The reminder steps explained, for a refusal (engine.reminders says it for the file).
+STEPS_EXAMPLE = ("schrijf bijvoorbeeld -5wd, 0, +1wd: -5wd is 5 werkdagen voor het einde, -3d 3 dagen "
+                 "ervoor, 0 de laatste dag, +1wd de eerste werkdag erna (daarna elke week).")
+NO_STEPS = "geen"
+
+
+def day_month(text: str) -> str:
+    """A recess day as the file writes it ('07-01', month-day) in Dutch: '1 juli'."""
+    month, _, day = text.partition("-")
+    return f"{int(day)} {MONTHS[int(month) - 1]}"
+
+
+def step_text(step: str) -> str:
+    """One reminder step ('-5wd', '0', '+1wd') in Dutch."""
+    [offset] = parse_steps([step])
+    if offset.sign == 0:
+        return "op de laatste dag"
+    unit = ("werkdag", "werkdagen") if offset.unit == "wd" else ("dag", "dagen")
+    amount = f"{offset.amount} {unit[0] if offset.amount == 1 else unit[1]}"
+    return f"{amount} voor het einde" if offset.sign < 0 else f"{amount} na het einde, daarna elke week"
+
+
+def set_recess_and_reminders(service: Service, slug: str, values: Mapping[str, str]) -> None:
+    """The summer recess (`recess`: 'geen' or 'wel', then the day and month it starts and ends)
+    and the reminder steps (empty: the default; 'geen': none)."""
+
+    def change(_session: Session, _org: Organisation, raw: dict[str, Any]) -> None:
+        errors = Errors()
+        recess = _recess_input(errors, values)
+        steps = _steps_input(errors, values.get("reminders", ""))
+        errors.check()
+        for key, value in (("recess", recess), ("reminders", steps)):
+            if value is None:
+                raw.pop(key, None)
+            else:
+                raw[key] = value
+
+    _edit(service, slug, change)
+
+
+def _recess_input(errors: Errors, values: Mapping[str, str]) -> list[str] | None:
+    choice = values.get("recess", "")
+    if choice == "geen":
+        return None
+    if choice != "wel":
+        errors.add("recess", "Kies of er een reces is.")
+        return None
+    start = _day_month(errors, "recess_start", values, "begint")
+    end = _day_month(errors, "recess_end", values, "eindigt")
+    if not (start and end):
+        return None
+    try:
+        parse_recess(f"{start}:{end}")
+    except TermError as error:
+        errors.add("recess_end", str(error))
+    return [start, end]
+
+
+def _day_month(errors: Errors, key: str, values: Mapping[str, str], verb: str) -> str:
+    day = _number_in(values.get(f"{key}_day", ""), 31)
+    month = _number_in(values.get(f"{key}_month", ""), 12)
+    if day is None or month is None:
+        errors.add(key, f"Kies de dag en de maand waarop het reces {verb}.")
+        return ""
+    try:
+        date(2000, month, day)  # a leap year: 29 februari may be
+    except ValueError:
+        errors.add(key, f"{day} {MONTHS[month - 1]} bestaat niet. Kies een andere dag.")
+        return ""
+    return f"{month:02d}-{day:02d}"
+
+
+def _steps_input(errors: Errors, text: str) -> list[str] | None:
+    if not text.strip():
+        return None
+    if text.strip().lower() == NO_STEPS:
+        return []
+    cleaned = _line(errors, "reminders", text, "De herinneringen")
+    steps = [step for step in re.split(r"[,;\s]+", cleaned.lower()) if step]
+    if not steps:
+        return None
+    try:
+        parse_steps(steps)
+    except StepsError as error:
+        errors.add("reminders", str(error).replace(STEPS_HINT, STEPS_EXAMPLE))
+        return None
+    return steps
+
+
+# --- the organisation file -------------------------------------------------------------------
+
+
+def file_text(engine: Engine, slug: str) -> str:
+    """The organisation as it is now, as an organisation file that `advies org load` reads back
+    to exactly this organisation."""
+    with Session(engine) as session:
+        return org_file.dumps(export(session, directory.organisation(session, slug)))

@@ -6,12 +6,16 @@ unless the whole file is right.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -325,6 +329,86 @@ def _no_double_slugs(orgs: list[dict[str, Any]], lines: Lines) -> None:
     for index, slug in enumerate(slugs):
         if slug in slugs[:index]:
             raise Problem(lines, "organisation", index).fail(f"slug '{slug}' komt twee keer voor.", "slug")
+
+
+#: The order of the keys of a written [[organisation]] block: as the README shows them.
+FILE_ORDER = ("slug", "name", *TERM_KEYS, "group_min", "group_max", "recess", "reminders",
+              "mail_retention_months", "flows", *EXTRA_TERM_KEYS, "words", "person", "group")
+FILE_HEADER = ("# Het organisatiebestand van '{slug}', zoals het bij het exporteren in Adviestraject stond.\n"
+               "# Wijzig het en lees het in met: advies org load BESTAND\n"
+               "# Laden zet de organisatie op wat hier staat: wie er niet in staat, verliest elke rol.\n\n")
+
+
+def dumps(raw: dict[str, Any]) -> str:
+    """One organisation, given as the data of its [[organisation]] block (what `check` takes),
+    as the text of an organisation file that `parse` reads back to exactly that organisation.
+    Absent or empty parts the file may leave out (no words, people or groups) are left out;
+    an empty list of reminders (none at all) is not."""
+    ordered = {key: raw[key] for key in (*FILE_ORDER, *sorted(set(raw) - set(FILE_ORDER)))
+               if key in raw and raw[key] is not None
+               and not (key in ("words", "person", "group") and not raw[key])}
+    slug = raw.get("slug")
+    header = FILE_HEADER.format(slug=slug if isinstance(slug, str) and SLUG.match(slug) else "?")
+    return header + tomli_w.dumps({"organisation": [ordered]})
+
+
+def save(path: Path, text: str, *, overwrite: bool = False) -> None:
+    """Write `text` (an organisation file) to `path` whole or not at all: into a new file beside
+    it, then renamed. An existing file is left alone unless `overwrite`; InvalidInput (Dutch)
+    when it cannot be written, and then nothing changed."""
+    if path.is_dir():
+        raise InvalidInput(f"'{path}' is een map. Geef de naam van een bestand, zoals "
+                           f"{path / 'organisatie.toml'}.")
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise InvalidInput(_exists(path))
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidInput(f"De map '{folder}' bestaat niet. Maak haar eerst aan, of kies een andere map.")
+    temp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(handle, "wb") as file:
+            file.write(text.encode("utf-8"))
+            file.flush()
+            os.fsync(file.fileno())
+        _place(temp, path, overwrite)
+    except OSError as error:
+        raise InvalidInput(f"Kan '{path}' niet schrijven: {_why_unwritable(error)}. Er is niets "
+                           "geschreven.") from error
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _place(temp: Path, path: Path, overwrite: bool) -> None:
+    """The whole new file under its name; without `overwrite` never over a file that appeared
+    meanwhile (a hard link fails when the name exists)."""
+    if overwrite:
+        os.replace(temp, path)
+        return
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise InvalidInput(_exists(path)) from None
+    except OSError:  # a file system without hard links: look, then rename
+        if path.exists() or path.is_symlink():
+            raise InvalidInput(_exists(path)) from None
+        os.replace(temp, path)
+
+
+def _exists(path: Path) -> str:
+    return f"'{path}' bestaat al. Kies een andere naam, of geef --overwrite om het te overschrijven."
+
+
+def _why_unwritable(error: OSError) -> str:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "de schijf is vol"
+    if isinstance(error, PermissionError) or error.errno == errno.EROFS:
+        return "geen toegang (of de map is alleen-lezen)"
+    if isinstance(error, IsADirectoryError):
+        return "dat is een map"
+    if isinstance(error, FileNotFoundError | NotADirectoryError):
+        return "de map bestaat niet"
+    return "het besturingssysteem gaf een fout"
 
 
 def load(engine: Engine, path: Path, settings: Settings | None = None) -> list[dict[str, Any]]:

@@ -36,7 +36,6 @@ from notifications.render import Renderer
 from settings import Settings
 from storage.db import DatabaseBusy, busy, is_busy, is_postgres, transaction, waits_for
 from storage.tables import (
-    ACTIVE_DEADLINE,
     DeadlineRow,
     HistoryEntry,
     Organisation,
@@ -344,49 +343,3 @@ def _is_lock_error(error: DBAPIError) -> bool:
 def _id(row: Organisation | Trajectory) -> int:
     assert row.id is not None
     return row.id
-
-
-
-class Reports:
-    """The lists the secretariat and the liaison look at."""
-
-    def __init__(self, service: Service) -> None:
-        self.service = service
-
-    def trajectories(self, flow: str | None = None, state: str | None = None,
-                     overdue: bool = False) -> list[dict[str, Any]]:
-        today = local_today(self.service.clock)
-        with Session(self.service.engine) as session:
-            query = select(Trajectory).order_by(col(Trajectory.id))
-            if flow:
-                query = query.where(Trajectory.flow == self.service.flow(flow).name)
-            if state:
-                query = query.where(Trajectory.state == state)
-            due = self._next_due(session, today)
-            rows = [self._summary(r, today, due.get(_id(r))) for r in session.exec(query)]
-        if overdue:
-            rows = [r for r in rows if r["overdue"]]
-        return rows
-
-    def _summary(self, row: Trajectory, today: date,
-                 next_due: DeadlineRow | None) -> dict[str, Any]:
-        found = views.summary(row, self.service.flow(row.flow), today)
-        found["next_due"] = next_due.due.isoformat() if next_due else None
-        found["overdue"] = bool(next_due and views.shown_status(next_due, today) == "overdue")
-        return found
-
-    @staticmethod
-    def _next_due(session: Session, today: date) -> dict[int, DeadlineRow]:
-        rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE_DEADLINE))
-                            .order_by(col(DeadlineRow.due).desc())).all()
-        return {d.trajectory_id: d for d in rows}
-
-    def deadlines(self) -> list[dict[str, Any]]:
-        """Every running, suspended or overdue deadline, soonest first."""
-        today = local_today(self.service.clock)
-        with Session(self.service.engine) as session:
-            rows = session.exec(select(DeadlineRow).where(col(DeadlineRow.status).in_(ACTIVE_DEADLINE))
-                                .order_by(col(DeadlineRow.due), col(DeadlineRow.id))).all()
-            titles = {t.id: t.title for t in session.exec(select(Trajectory))}
-            return [{**views.deadline(d, today), "title": titles.get(d.trajectory_id, "")}
-                    for d in rows]

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from app import org_file
-from app.service import Reports
+from app import org_edit, org_file
+from app.reports import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Filters, Reports
 from app.sign_in import SignIn
 from cli import calendar_cmd, demo, outbox_cmd, person_cmd, present, serve_cmd, worker_cmd
 from cli.context import (
@@ -60,6 +60,9 @@ Json = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Gegevens als sleutel=waarde.")]
 Actor = Annotated[str, typer.Option("--actor", help="E-mailadres van wie dit doet.")]
 Note = Annotated[str | None, typer.Option("--note", help="Notitie bij de geschiedenis.")]
+Org = Annotated[str | None, typer.Option("--org", help="Alleen deze organisatie (slug).")]
+Limit = Annotated[int, typer.Option("--limit", help=f"Regels per pagina, 1 tot en met {MAX_LIMIT}.")]
+Offset = Annotated[int, typer.Option("--offset", help="Sla zoveel regels over: de volgende pagina.")]
 
 
 @app.command()
@@ -100,6 +103,33 @@ def org_load(file: Path, as_json: Json = False) -> None:
         out.print(f"Geladen: {org['name']} ({org['slug']}), {org['people']} personen.")
 
 
+@org_app.command("export")
+@reports
+def org_export(slug: str,
+               output: Annotated[Path | None, typer.Option(
+                   "--output", "-o", help="Schrijf naar dit bestand in plaats van naar het scherm.")] = None,
+               overwrite: Annotated[bool, typer.Option(
+                   "--overwrite", help="Een bestaand bestand mag worden overschreven.")] = False) -> None:
+    """Schrijf een organisatie zoals ze nu in de database staat als organisatiebestand (TOML),
+    dat 'advies org load' weer inleest."""
+    text = org_edit.file_text(database(), slug)
+    if output is None:
+        _print_utf8(text)
+        return
+    org_file.save(output, text, overwrite=overwrite)
+    out.print(f"Organisatiebestand van '{slug}' geschreven naar {output}.", markup=False)
+
+
+def _print_utf8(text: str) -> None:
+    """The file as it is, in UTF-8 whatever the terminal's locale (no markup, no wrapping)."""
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:
+        sys.stdout.write(text)
+    else:
+        stream.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
 @app.command()
 @reports
 def start(flow: str, org: Annotated[str, typer.Option("--org")],
@@ -133,18 +163,33 @@ def show(trajectory_id: Annotated[int, typer.Argument(metavar="ID")], as_json: J
 def list_(flow: Annotated[str | None, typer.Option("--flow")] = None,
           state: Annotated[str | None, typer.Option("--state")] = None,
           overdue: Annotated[bool, typer.Option("--overdue", help="Alleen met verlopen termijn.")]
-          = False, as_json: Json = False) -> None:
-    """Toon de trajecten."""
-    rows = Reports(service()).trajectories(flow, state, overdue)
-    print_json(rows) if as_json else present.listing(rows)
+          = False, org: Org = None, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0,
+          as_json: Json = False) -> None:
+    """Toon de trajecten, een pagina tegelijk, op nummer."""
+    paged = paging(limit, offset)
+    page = Reports(service()).trajectories(Filters(org, flow, state, overdue), **paged)
+    print_json(page.rows) if as_json else present.trajectory_page(page)
 
 
 @app.command()
 @reports
-def deadlines(as_json: Json = False) -> None:
-    """Toon alle lopende termijnen, de eerste bovenaan."""
-    rows = Reports(service()).deadlines()
-    print_json(rows) if as_json else present.deadlines(rows)
+def deadlines(org: Org = None, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0,
+              as_json: Json = False) -> None:
+    """Toon de lopende termijnen, een pagina tegelijk, de eerste bovenaan."""
+    paged = paging(limit, offset)
+    page = Reports(service()).deadlines(org, **paged)
+    print_json(page.rows) if as_json else present.deadline_page(page)
+
+
+def paging(limit: int, offset: int) -> dict[str, int]:
+    """`--limit` and `--offset` as the database can take them; anything else is bad input."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"--limit is het aantal regels per pagina: een geheel getal van 1 tot "
+                           f"en met {MAX_LIMIT}.")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"--offset is het aantal regels dat wordt overgeslagen: een geheel getal "
+                           f"van 0 tot en met {MAX_OFFSET}.")
+    return {"limit": limit, "offset": offset}
 
 
 @flows_app.callback()

@@ -106,10 +106,14 @@ ACTIVE_DEADLINE = ("running", "suspended", "overdue")
 
 class DeadlineRow(SQLModel, table=True):
     __tablename__ = "deadline"
-    __table_args__ = (Index("ix_deadline_status_due", "status", "due"),)
+    __table_args__ = (
+        Index("ix_deadline_status_due", "status", "due"),
+        # a trajectory's deadlines, and its next running one from the index alone (advies list)
+        Index("ix_deadline_trajectory_status_due", "trajectory_id", "status", "due"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    trajectory_id: int = Field(foreign_key="trajectory.id", index=True)
+    trajectory_id: int = Field(foreign_key="trajectory.id")
     name: str
     label: str
     due: date

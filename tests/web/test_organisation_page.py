@@ -513,3 +513,295 @@ def test_a_departure_on_both_databases(any_engine: Engine, settings: Settings, c
     removed = [h for h in service.show(tid)["history"] if h["event"] == "person_removed"]
     assert removed[0]["at"] == clock.now().astimezone(UTC).isoformat()  # the service's clock
     assert [m.recipient for m in outbox(any_engine) if m.template == "common/people_removed"] == [SECRETARIAT]
+
+
+# --- the name, words, flows, recess and reminders --------------------------------------------
+
+#: Every new form, with good input: (path, data, confirmation key).
+FORMS: list[tuple[str, dict[str, Any], str]] = [
+    ("/organisatie/naam", {"name": "Adviesgroep Nieuwstad"}, "naam"),
+    ("/organisatie/woorden", {"council": "raad", "member": "lid", "members": "", "group": "werkgroep",
+                              "secretariat": "kernteam"}, "woorden"),
+    ("/organisatie/soorten", {"flows": ["asked_advice", "md_signal"]}, "soorten"),
+    ("/organisatie/reces", {"recess": "wel", "recess_start_day": "15", "recess_start_month": "7",
+                            "recess_end_day": "15", "recess_end_month": "8", "reminders": "-3d, 0"}, "reces"),
+]
+
+
+def test_the_liaison_a_chair_and_a_member_cannot_change_the_rest(web: TestClient,
+                                                                 sqlite_engine: Engine) -> None:
+    for who in (LIAISON, member("anna"), member("bram")):
+        csrf = sign_in(web, sqlite_engine, who)
+        before = snapshot(sqlite_engine)
+        for path, data, _key in FORMS:
+            assert web.get(path).status_code == 403, (who, path)
+            assert web.post(path, data={**data, "csrf": csrf}).status_code == 403, (who, path)
+        assert snapshot(sqlite_engine) == before
+
+
+def test_the_rest_without_its_csrf_token_changes_nothing(web: TestClient, sqlite_engine: Engine) -> None:
+    sign_in(web, sqlite_engine, SECRETARIAT)
+    before = snapshot(sqlite_engine)
+    for path, data, _key in FORMS:
+        assert web.post(path, data=data).status_code == 403, path
+        assert web.post(path, data={**data, "csrf": "vals"}).status_code == 403, path
+    assert snapshot(sqlite_engine) == before
+
+
+@pytest.mark.parametrize("secretary", [SECRETARIAT, MD_SECRETARY])
+def test_each_form_saved_as_it_is_changes_nothing(web: TestClient, sqlite_engine: Engine,
+                                                  secretary: str) -> None:
+    csrf = sign_in(web, sqlite_engine, secretary)
+    before = snapshot(sqlite_engine)
+    for path in ("/organisatie/naam", "/organisatie/woorden", "/organisatie/soorten", "/organisatie/reces",
+                 "/organisatie/termijnen"):
+        data = form_values(web.get(path).text)
+        response = web.post(path, data={**data, "csrf": csrf})
+        assert response.status_code == 303, (path, response.text)
+    assert snapshot(sqlite_engine) == before
+
+
+def form_values(page: str) -> dict[str, Any]:
+    """What a browser would post from the page's form as it is shown."""
+    values: dict[str, Any] = {}
+    for tag in re.findall(r"<input [^>]*>", page):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name is None or name.group(1) == "csrf":
+            continue
+        if 'type="checkbox"' in tag or 'type="radio"' in tag:
+            if " checked" not in tag:
+                continue
+        found = html.unescape(value.group(1)) if value else ""
+        values.setdefault(name.group(1), []).append(found)
+    for name, options in re.findall(r'<select [^>]*name="([^"]*)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        values[name] = [html.unescape(chosen.group(1)) if chosen else ""]
+    return values
+
+
+# --- the name --------------------------------------------------------------------------------
+
+
+def test_the_name_is_changed(web: TestClient, sqlite_engine: Engine) -> None:
+    csrf = sign_in(web, sqlite_engine, MD_SECRETARY)
+    assert 'href="/organisatie/naam"' in web.get("/organisatie").text
+    form = web.get("/organisatie/naam").text
+    assert 'value="Adviesraad Sociaal Domein Voorbeeldveld"' in form
+    changed = web.post("/organisatie/naam", data={"csrf": csrf,
+                                                  "name": "  Adviesraad Sociaal Domein Midden-Drenthe "})
+    assert done(web, changed, "naam") == "De naam is opgeslagen."
+    assert org(sqlite_engine, "demo-md").name == "Adviesraad Sociaal Domein Midden-Drenthe"
+    page = web.get("/organisatie").text
+    assert '<h1 class="utrecht-heading-1">Adviesraad Sociaal Domein Midden-Drenthe</h1>' in page
+    assert "Adviesraad Sociaal Domein Midden-Drenthe</span>" in page  # the header, from the session
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("", "De naam mag niet leeg zijn."),
+    ("   ", "De naam mag niet leeg zijn."),
+    ("x" * 301, "De naam is te lang (meer dan 300 tekens)."),
+    ("Raad\nNieuw", "De naam mag geen regelovergang of stuurteken bevatten."),
+    ("Raad\x00", "De naam mag geen regelovergang of stuurteken bevatten."),
+])
+def test_a_bad_name_is_refused(web: TestClient, sqlite_engine: Engine, name: str, said: str) -> None:
+    csrf = sign_in(web, sqlite_engine, MD_SECRETARY)
+    before = snapshot(sqlite_engine)
+    page = web.post("/organisatie/naam", data={"csrf": csrf, "name": name})
+    assert page.status_code == 400
+    assert said in refusal(page.text, "name")
+    assert snapshot(sqlite_engine) == before
+
+
+# --- words -----------------------------------------------------------------------------------
+
+
+def test_the_words_are_explained_and_changed(web: TestClient, sqlite_engine: Engine) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    form = html.unescape(web.get("/organisatie/woorden").text)
+    assert "We zoeken deelnemers voor een projectgroep." in form
+    assert "Vragen? Neem contact op met de stuurgroep." in form
+    assert 'id="member" name="member" type="text" value="deelnemer"' in form
+    changed = web.post("/organisatie/woorden", data={
+        "csrf": csrf, "council": " adviesraad ", "member": "lid", "members": "", "group": "werkgroep",
+        "secretariat": "kernteam"})
+    assert done(web, changed, "woorden").startswith("De woorden zijn opgeslagen.")
+    assert org(sqlite_engine).words == {"council": "adviesraad", "member": "lid", "members": "leden",
+                                        "group": "werkgroep", "secretariat": "kernteam"}
+    page = html.unescape(web.get("/organisatie").text)
+    assert "We zoeken leden voor een werkgroep." in page
+    assert "Neem contact op met het kernteam." in page  # the footer, in the new words
+    assert "Werkgroep toevoegen" in page
+
+
+def test_a_word_left_empty_takes_its_default(web: TestClient, sqlite_engine: Engine) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    changed = web.post("/organisatie/woorden", data={"csrf": csrf, "council": "", "member": "", "members": "",
+                                                     "group": "", "secretariat": ""})
+    done(web, changed, "woorden")
+    assert org(sqlite_engine).words == {}
+    assert "Neem contact op met het secretariaat." in web.get("/organisatie").text
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("council", "raad\nvan", "De raad mag geen regelovergang of stuurteken bevatten."),
+    ("member", "lid\x1b", "mag geen regelovergang of stuurteken bevatten."),
+    ("members", "x" * 301, "te lang (meer dan 300 tekens)."),
+    ("group", "groep\u2028werk", "stuurteken"),
+    ("secretariat", "x" * 400, "te lang"),
+])
+def test_a_bad_word_is_refused(web: TestClient, sqlite_engine: Engine, field: str, value: str,
+                               said: str) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    before = snapshot(sqlite_engine)
+    data = {"csrf": csrf, "council": "raad", "member": "lid", "members": "leden", "group": "groep",
+            "secretariat": "bureau", field: value}
+    page = web.post("/organisatie/woorden", data=data)
+    assert page.status_code == 400
+    assert said in refusal(page.text, field)
+    assert snapshot(sqlite_engine) == before
+
+
+# --- flows -----------------------------------------------------------------------------------
+
+
+def test_the_flows_are_chosen_by_their_dutch_titles(web: TestClient, sqlite_engine: Engine,
+                                                    service: Service) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    form = web.get("/organisatie/soorten").text
+    assert 'value="asked_advice" checked> Gevraagd advies, met een oproep aan alle deelnemers' in form
+    assert 'value="md_asked_advice"> Gevraagd advies, door een themagroep of werkgroep' in form
+    assert 'value="md_signal"> Signaal</label>' in form
+    for name, compiled in service.flows.items():
+        assert f'value="{name}"' in form
+        assert html.escape(compiled.flow.description, quote=False) in form
+    changed = web.post("/organisatie/soorten", data={"csrf": csrf, "flows": ["unasked_advice", "md_signal"]})
+    assert done(web, changed, "soorten") == "De soorten trajecten zijn opgeslagen."
+    assert org(sqlite_engine).flows == ["unasked_advice", "md_signal"]
+    start_page = web.get("/starten").text
+    assert "/starten/md_signal" in start_page
+    assert "/starten/asked_advice" not in start_page
+
+
+@pytest.mark.parametrize(("flows", "said"), [
+    ([], "Kies minstens één soort traject."),
+    (["   "], "Kies minstens één soort traject."),
+    (["asked_advice", "hacken"], "De soort traject 'hacken' bestaat niet. Kies uit de lijst."),
+    (["x" * 500], "bestaat niet"),
+])
+def test_bad_flows_are_refused(web: TestClient, sqlite_engine: Engine, flows: list[str], said: str) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    before = snapshot(sqlite_engine)
+    page = web.post("/organisatie/soorten", data={"csrf": csrf, "flows": flows})
+    assert page.status_code == 400
+    assert said in refusal(page.text, "flows")
+    assert snapshot(sqlite_engine) == before
+
+
+# --- recess and reminders --------------------------------------------------------------------
+
+RECESS = {"recess": "wel", "recess_start_day": "1", "recess_start_month": "7", "recess_end_day": "31",
+          "recess_end_month": "8", "reminders": ""}
+
+
+def test_the_recess_and_the_reminders_are_changed(web: TestClient, sqlite_engine: Engine) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    page = web.get("/organisatie").text
+    assert "van 1 juli tot en met 31 augustus: die dagen tellen niet mee" in page
+    assert ("5 werkdagen voor het einde; op de laatste dag; 1 werkdag na het einde, daarna elke week "
+            "(standaard)") in page
+    form = web.get("/organisatie/reces").text
+    assert 'id="recess-wel" name="recess" value="wel" checked' in form
+    assert '<option value="31" selected>31</option>' in form
+    assert '<option value="8" selected>augustus</option>' in form
+    changed = web.post("/organisatie/reces", data={
+        **RECESS, "csrf": csrf, "recess_start_day": "20", "recess_start_month": "12", "recess_end_day": "05",
+        "recess_end_month": "1", "reminders": " -10WD, -2d;0  +2wd "})
+    assert done(web, changed, "reces").startswith("Het reces en de herinneringen zijn opgeslagen.")
+    found = org(sqlite_engine)
+    assert (found.recess_start, found.recess_end, found.reminders) == ("12-20", "01-05",
+                                                                      ["-10wd", "-2d", "0", "+2wd"])
+    page = web.get("/organisatie").text
+    assert "van 20 december tot en met 5 januari" in page
+    assert ("10 werkdagen voor het einde; 2 dagen voor het einde; op de laatste dag; 2 werkdagen na het "
+            "einde") in page
+    assert 'value="-10wd, -2d, 0, +2wd"' in web.get("/organisatie/reces").text
+
+
+def test_no_recess_and_no_reminders(web: TestClient, sqlite_engine: Engine) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    changed = web.post("/organisatie/reces", data={**RECESS, "csrf": csrf, "recess": "geen",
+                                                   "reminders": "Geen"})
+    done(web, changed, "reces")
+    found = org(sqlite_engine)
+    assert (found.recess_start, found.recess_end, found.reminders) == (None, None, [])
+    page = web.get("/organisatie").text
+    assert re.search(r"Reces</dt>\s*<dd[^>]*>geen</dd>", page)
+    assert re.search(r"Herinneringen</dt>\s*<dd[^>]*>geen</dd>", page)
+    assert 'value="geen"' in web.get("/organisatie/reces").text
+    back = web.post("/organisatie/reces", data={**RECESS, "csrf": csrf, "reminders": ""})
+    done(web, back, "reces")
+    assert org(sqlite_engine).reminders is None  # the default again
+
+
+@pytest.mark.parametrize(("change", "field", "said"), [
+    ({"recess": ""}, "recess", "Kies of er een reces is."),
+    ({"recess": "misschien"}, "recess", "Kies of er een reces is."),
+    ({"recess_start_day": ""}, "recess_start", "Kies de dag en de maand waarop het reces begint."),
+    ({"recess_end_month": "13"}, "recess_end", "Kies de dag en de maand waarop het reces eindigt."),
+    ({"recess_end_month": "٣"}, "recess_end", "Kies de dag en de maand"),
+    ({"recess_start_day": "0"}, "recess_start", "Kies de dag en de maand"),
+    ({"recess_start_day": "31", "recess_start_month": "2"}, "recess_start",
+     "31 februari bestaat niet. Kies een andere dag."),
+    ({"recess_end_day": "31", "recess_end_month": "4"}, "recess_end", "31 april bestaat niet."),
+    ({"recess_start_day": "1", "recess_start_month": "1", "recess_end_day": "31", "recess_end_month": "12"},
+     "recess_end", "beslaat het hele jaar; dan loopt een termijn nooit af."),
+    ({"reminders": "-5x"}, "reminders", "Onbekende stap '-5x': schrijf bijvoorbeeld -5wd, 0, +1wd"),
+    ({"reminders": "vijf dagen"}, "reminders", "Onbekende stap 'vijf'"),
+    ({"reminders": "0, 0"}, "reminders", "De stap '0' staat er twee keer in."),
+    ({"reminders": "+1wd, +2wd"}, "reminders", "Er mag één stap na het einde zijn"),
+    ({"reminders": "-40wd"}, "reminders", "De stap '-40wd' moet 1 tot en met 30 dagen van het einde liggen."),
+    ({"reminders": "-5wd\x00"}, "reminders", "De herinneringen mag geen regelovergang of stuurteken"),
+    ({"reminders": "0," * 200}, "reminders", "te lang"),
+])
+def test_a_bad_recess_or_bad_reminders_are_refused(web: TestClient, sqlite_engine: Engine,
+                                                   change: dict[str, str], field: str, said: str) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    before = snapshot(sqlite_engine)
+    page = web.post("/organisatie/reces", data={**RECESS, "csrf": csrf, **change})
+    assert page.status_code == 400
+    assert said in refusal(page.text, field)
+    assert snapshot(sqlite_engine) == before
+
+
+def test_29_february_may_start_a_recess(web: TestClient, sqlite_engine: Engine) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    changed = web.post("/organisatie/reces", data={**RECESS, "csrf": csrf, "recess_start_day": "29",
+                                                   "recess_start_month": "2"})
+    done(web, changed, "reces")
+    assert org(sqlite_engine).recess_start == "02-29"
+
+
+# --- the organisation file -------------------------------------------------------------------
+
+
+def test_staff_download_the_organisation_as_a_file(web: TestClient, sqlite_engine: Engine) -> None:
+    csrf = sign_in(web, sqlite_engine, SECRETARIAT)
+    web.post("/organisatie/naam", data={"csrf": csrf, "name": 'Adviesgroep "Nieuw"'})
+    page = web.get("/organisatie").text
+    assert 'href="/organisatie/bestand"' in page
+    assert "Download als organisatiebestand" in page
+    assert "advies org export demo" in page  # the warning about loading the file tells to export first
+    for who in (SECRETARIAT, LIAISON, member("anna")):
+        sign_in(web, sqlite_engine, who)
+        got = web.get("/organisatie/bestand")
+        assert got.status_code == 200
+        assert got.headers["content-type"] == "application/toml; charset=utf-8"
+        assert got.headers["content-disposition"] == 'attachment; filename="organisatie-demo.toml"'
+        [read] = org_file.parse(got.content.decode("utf-8"))
+        with Session(sqlite_engine) as session:
+            assert read == org_file.check(org_edit.export(session, org(sqlite_engine)))
+        assert read["name"] == 'Adviesgroep "Nieuw"'
+        assert MD not in got.text  # only the own organisation
+    sign_in(web, sqlite_engine, member("bram"))
+    assert web.get("/organisatie/bestand").status_code == 403
+    assert "Download als organisatiebestand" not in web.get("/organisatie").text

@@ -1,6 +1,7 @@
-"""The organisation: its people and their roles, its groups and its terms, as the organisation
-file holds them. Staff see it; the secretariat changes it, with the same checks as the file
-(app.org_edit). Every change is a POST with the CSRF token that ends in a 303 back to the
+"""The organisation: its name, people and their roles, groups, terms, words, the kinds of
+trajectories it uses, its recess and reminders, as the organisation file holds them. Staff see it
+and may download it as an organisation file; the secretariat changes it, with the same checks as
+the file (app.org_edit). Every change is a POST with the CSRF token that ends in a 303 back to the
 organisation page with a confirmation, or the form again (400) with the refusal beside its
 field and nothing written. A person is always of the signed-in person's own organisation:
 an id of another one is a 404.
@@ -18,6 +19,7 @@ from starlette.datastructures import FormData
 from app import org_edit
 from app.sign_in import SignedIn
 from engine.errors import NotFound
+from engine.reminders import DEFAULT_STEPS
 from web.site import MANAGERS, STAFF, Site, redirect
 
 PAGE = "/organisatie"
@@ -34,7 +36,14 @@ DONE = {
     "groep-gewijzigd": "De groep is opgeslagen.",
     "groep-verwijderd": "De groep is verwijderd.",
     "termijnen": "De termijnen zijn opgeslagen.",
+    "naam": "De naam is opgeslagen.",
+    "woorden": "De woorden zijn opgeslagen. Ze staan vanaf nu in elke e-mail en op elke pagina.",
+    "soorten": "De soorten trajecten zijn opgeslagen.",
+    "reces": "Het reces en de herinneringen zijn opgeslagen. Ze gelden voor termijnen die vanaf nu "
+             "beginnen.",
 }
+RECESS_KEYS = ("recess", "recess_start_day", "recess_start_month", "recess_end_day", "recess_end_month",
+               "reminders")
 
 
 def router(site: Site) -> APIRouter:
@@ -47,6 +56,11 @@ def router(site: Site) -> APIRouter:
     _group(routes, site)
     _remove_group(routes, site)
     _terms(routes, site)
+    _name(routes, site)
+    _words(routes, site)
+    _flows(routes, site)
+    _recess(routes, site)
+    _file(routes, site)
     return routes
 
 
@@ -58,7 +72,8 @@ def _overview(routes: APIRouter, site: Site) -> None:
         return site.render("site/organisation.html", who, current=PAGE, heading="Organisatie", org=org,
                            done=_done(gedaan, who),
                            may_change=who.has(*MANAGERS),
-                           flows=[site.service.flow(name).flow.title for name in who.flows])
+                           flows=[c.label for c in org_edit.flow_choices(site.service)
+                                  if c.name in who.flows])
 
 
 def _done(key: str, who: SignedIn) -> str:
@@ -248,6 +263,127 @@ def _terms_page(site: Site, who: SignedIn, values: dict[str, str], errors: dict[
     return site.render("site/organisation_terms.html", who, status=400 if errors else 200, current=PAGE,
                        heading=("Niet opgeslagen: " if errors else "") + "Termijnen wijzigen", org=org,
                        values=values, errors=errors)
+
+
+# --- the name and the words ------------------------------------------------------------------
+
+
+def _name(routes: APIRouter, site: Site) -> None:
+    @routes.get(f"{PAGE}/naam", response_class=HTMLResponse)
+    def form(request: Request) -> Response:
+        who = site.who_may(request, *MANAGERS)
+        return _name_page(site, who, org_edit.view(site.service, who.org_slug).name, {})
+
+    @routes.post(f"{PAGE}/naam", response_class=HTMLResponse)
+    async def change(request: Request) -> Response:
+        who = site.who_may(request, *MANAGERS)
+        name = _text(await site.form(request, who), "name")
+        return _attempt(lambda: org_edit.set_name(site.service, who.org_slug, name), "naam",
+                        lambda errors: _name_page(site, who, name, errors))
+
+
+def _name_page(site: Site, who: SignedIn, name: str, errors: dict[str, str]) -> HTMLResponse:
+    org = org_edit.view(site.service, who.org_slug)
+    return site.render("site/organisation_name.html", who, status=400 if errors else 200, current=PAGE,
+                       heading=("Niet opgeslagen: " if errors else "") + "Naam wijzigen", org=org,
+                       value=name, errors=errors)
+
+
+def _words(routes: APIRouter, site: Site) -> None:
+    @routes.get(f"{PAGE}/woorden", response_class=HTMLResponse)
+    def form(request: Request) -> Response:
+        who = site.who_may(request, *MANAGERS)
+        return _words_page(site, who, org_edit.view(site.service, who.org_slug).own_words, {})
+
+    @routes.post(f"{PAGE}/woorden", response_class=HTMLResponse)
+    async def change(request: Request) -> Response:
+        who = site.who_may(request, *MANAGERS)
+        posted = await site.form(request, who)
+        values = {spec.key: _text(posted, spec.key) for spec in org_edit.WORDS}
+        return _attempt(lambda: org_edit.set_words(site.service, who.org_slug, values), "woorden",
+                        lambda errors: _words_page(site, who, values, errors))
+
+
+def _words_page(site: Site, who: SignedIn, values: dict[str, str], errors: dict[str, str]) -> HTMLResponse:
+    org = org_edit.view(site.service, who.org_slug)
+    return site.render("site/organisation_words.html", who, status=400 if errors else 200, current=PAGE,
+                       heading=("Niet opgeslagen: " if errors else "") + "Woorden wijzigen", org=org,
+                       values=values, errors=errors)
+
+
+# --- flows, recess and reminders -------------------------------------------------------------
+
+
+def _flows(routes: APIRouter, site: Site) -> None:
+    @routes.get(f"{PAGE}/soorten", response_class=HTMLResponse)
+    def form(request: Request) -> Response:
+        who = site.who_may(request, *MANAGERS)
+        used = org_edit.view(site.service, who.org_slug).flows
+        return _flows_page(site, who, used or list(site.service.flows), {})
+
+    @routes.post(f"{PAGE}/soorten", response_class=HTMLResponse)
+    async def change(request: Request) -> Response:
+        who = site.who_may(request, *MANAGERS)
+        chosen = _texts(await site.form(request, who), "flows")
+        return _attempt(lambda: org_edit.set_flows(site.service, who.org_slug, chosen), "soorten",
+                        lambda errors: _flows_page(site, who, chosen, errors))
+
+
+def _flows_page(site: Site, who: SignedIn, chosen: list[str], errors: dict[str, str]) -> HTMLResponse:
+    org = org_edit.view(site.service, who.org_slug)
+    choices = org_edit.flow_choices(site.service)
+    options = [(c.name, c.label) for c in choices]
+    about = [(c.label, c.description) for c in choices]
+    return site.render("site/organisation_flows.html", who, status=400 if errors else 200, current=PAGE,
+                       heading=("Niet opgeslagen: " if errors else "") + "Soorten trajecten wijzigen",
+                       org=org, options=options, about=about, chosen=chosen, errors=errors)
+
+
+def _recess(routes: APIRouter, site: Site) -> None:
+    @routes.get(f"{PAGE}/reces", response_class=HTMLResponse)
+    def form(request: Request) -> Response:
+        who = site.who_may(request, *MANAGERS)
+        return _recess_page(site, who, _recess_values(org_edit.view(site.service, who.org_slug)), {})
+
+    @routes.post(f"{PAGE}/reces", response_class=HTMLResponse)
+    async def change(request: Request) -> Response:
+        who = site.who_may(request, *MANAGERS)
+        posted = await site.form(request, who)
+        values = {key: _text(posted, key) for key in RECESS_KEYS}
+        return _attempt(lambda: org_edit.set_recess_and_reminders(site.service, who.org_slug, values),
+                        "reces", lambda errors: _recess_page(site, who, values, errors))
+
+
+def _recess_values(org: org_edit.OrgView) -> dict[str, str]:
+    """The form's values for the recess and reminders as they are now."""
+    values = {"recess": "wel" if org.recess else "geen",
+              "reminders": org_edit.NO_STEPS if org.reminders == [] else ", ".join(org.reminders or [])}
+    for key, day in zip(("recess_start", "recess_end"), org.recess or (), strict=False):
+        month, _, number = day.partition("-")
+        values.update({f"{key}_day": str(int(number)), f"{key}_month": str(int(month))})
+    return values
+
+
+def _recess_page(site: Site, who: SignedIn, values: dict[str, str], errors: dict[str, str]) -> HTMLResponse:
+    org = org_edit.view(site.service, who.org_slug)
+    return site.render("site/organisation_recess.html", who, status=400 if errors else 200, current=PAGE,
+                       heading=("Niet opgeslagen: " if errors else "") + "Reces en herinneringen wijzigen",
+                       org=org, values=values, errors=errors,
+                       months=list(enumerate(org_edit.MONTHS, start=1)),
+                       default_steps=", ".join(DEFAULT_STEPS))
+
+
+# --- the organisation file -------------------------------------------------------------------
+
+
+def _file(routes: APIRouter, site: Site) -> None:
+    @routes.get(f"{PAGE}/bestand")
+    def download(request: Request) -> Response:
+        who = site.who_may(request, *STAFF)
+        text = org_edit.file_text(site.service.engine, who.org_slug)
+        return Response(text.encode("utf-8"), headers={
+            "Content-Type": "application/toml; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="organisatie-{who.org_slug}.toml"'})
 
 
 # --- shared ----------------------------------------------------------------------------------
