@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.service import Reports, Service
+from app.reports import Filters, Reports
+from app.service import Service
 from app.sweep import Sweep
 from engine import tokens
 from engine.clock import AMSTERDAM, FrozenClock
@@ -150,7 +151,7 @@ def test_an_individual_case_is_refused_with_the_seeds_reason_and_nothing_is_writ
     assert "individuele casussen kunnen niet worden ingebracht" in refused.value.message
     assert refused.value.exit_code == 2
     assert written(sqlite_engine) == (0, 0, 0)
-    assert Reports(service).trajectories(flow="md_signal") == []
+    assert Reports(service).trajectories(Filters(flow="md_signal")).rows == []
 
 
 def test_individual_case_must_be_answered(service: Service, sqlite_engine: Engine) -> None:
