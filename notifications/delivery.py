@@ -7,9 +7,16 @@ If the settings are wrong (login, TLS, our sender refused, a mail folder that ca
 written), the queue pauses: the claimed mail goes back unharmed, and the worker tries again
 after PAUSE.
 
-Each round claims a batch in the name of a new holder and renews that claim every third of the
+Each round claims a batch in the name of a new holder and renews that claim every quarter of the
 lease while it works, so a slow server never lets the lease of the batch run out under it; a row
-the renewal no longer finds ours is not sent, and an outcome only counts for the holder. When
+the renewal no longer finds ours is not sent, and an outcome only counts for the holder.
+
+A send never outlives the lease, even when the process is starved of CPU and a renewal comes
+late: a send starts only with at least two thirds of the lease left (otherwise the claim is
+renewed first, and the row handed back if that does not work), and it gets at most a third of
+the lease, so its outcome is recorded while the claim is still ours. What no lease can prevent:
+a worker frozen for more than a third of the lease right after the server took a mail. With the
+default lease of five minutes that takes a frozen machine, not a busy one. When
 `stop` is set, no new mail is started; the mail in hand gets GRACE to finish, and is otherwise
 handed back (queued again, the attempt not counted), like the rest of the batch.
 """
@@ -46,6 +53,7 @@ from notifications.senders import (
     Sender,
     SetupFailure,
     SmtpSender,
+    TemporaryFailure,
 )
 from notifications.smtp_url import parse_smtp_url
 from settings import Settings
@@ -138,6 +146,7 @@ class _Round:
         self.open = set(held)  # the rows not settled yet
         self.valid_until = asked_at + lease.total_seconds()  # the lease, by the loop's own watch
         self.gate = asyncio.Semaphore(max(1, sender.concurrency))
+        self.renewing = asyncio.Lock()
         self.report = DeliveryReport()
 
     async def run(self, claimed: list[Claimed]) -> None:
@@ -152,19 +161,33 @@ class _Round:
                 await renewing
 
     async def _renew_while_working(self, holder: str) -> None:
-        """Every third of the lease, extend it for the rows still open; forget the lost ones."""
-        every = max(self.lease.total_seconds() / 3, 0.01)
+        """Every quarter of the lease, extend it for the rows still open; forget the lost ones."""
+        every = max(self.lease.total_seconds() / 4, 0.01)
         while self.open:
             await asyncio.sleep(every)
+            await self._renew(holder)
+
+    async def _renew(self, holder: str) -> None:
+        async with self.renewing:
             asked_at = self._monotonic()
             try:
                 kept = await asyncio.to_thread(_renew, self.engine, sorted(self.open), holder,
                                                self.now_fn(), self.lease)
             except Exception as error:  # the outcome still checks the holder; try again later
                 log.warning("outbox: renewing the claim failed (%s)", type(error).__name__)
-                continue
+                return
             self.held = kept
             self.valid_until = asked_at + self.lease.total_seconds()
+
+    def _lease_left(self) -> float:
+        return self.valid_until - self._monotonic()
+
+    async def _lease_enough_to_send(self, row: Claimed) -> bool:
+        """Two thirds of the lease left for this row; renewed first when a renewal came late."""
+        enough = self.lease.total_seconds() * 2 / 3
+        if self._lease_left() < enough and row.id in self.held:
+            await self._renew(row.claimed_by)
+        return row.id in self.held and self._lease_left() >= enough
 
     @staticmethod
     def _monotonic() -> float:
@@ -189,7 +212,7 @@ class _Round:
             log.warning("outbox %s (%s): the claim ran out and another worker took it; not sent here",
                         row.id, row.message_id)
             return
-        if self._monotonic() >= self.valid_until:  # not renewed in time: never send past the lease
+        if not await self._lease_enough_to_send(row):  # never send past the lease
             await self._hand_back(row, timedelta(0))
             return
         try:
@@ -204,7 +227,7 @@ class _Round:
 
     async def _send_unless_stopped(self, row: Claimed) -> bool:
         """Send; False if we were asked to stop and the send did not finish within GRACE."""
-        sending = asyncio.ensure_future(self.sender.send(row.sender, row.recipient, row.raw))
+        sending = asyncio.ensure_future(self._send_within_lease(row))
         stopping = asyncio.ensure_future(self.stop.wait())
         try:
             await asyncio.wait({sending, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -219,6 +242,14 @@ class _Round:
             return False
         sending.result()  # raises the DeliveryFailure, if any
         return True
+
+    async def _send_within_lease(self, row: Claimed) -> None:
+        """The send, cut off after a third of the lease (a timeout, tried again later)."""
+        try:
+            async with asyncio.timeout(self.lease.total_seconds() / 3):
+                await self.sender.send(row.sender, row.recipient, row.raw)
+        except TimeoutError as error:
+            raise TemporaryFailure("De mailserver reageerde niet op tijd.", "timeout") from error
 
     async def _hand_back(self, row: Claimed, delay: timedelta, error: str | None = None) -> None:
         """Queue the row again unsent, the attempt not counted (if the claim is still ours)."""
