@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from engine.errors import InvalidInput
 from notifications import outbox
-from notifications.delivery import check_mail_settings, deliver_due, sender_from_settings
+from notifications.delivery import BATCH, check_mail_settings, deliver_due, sender_from_settings
 from settings import Settings
 from storage.db import make_engine_without_pool, transaction
 
@@ -31,7 +31,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m notifications.deliver_main",
                                      description="Verstuur de uitgaande post in een lus.")
     parser.add_argument("--pool", type=int, default=4, help="aantal SMTP-verbindingen")
-    parser.add_argument("--batch", type=int, default=20, help="berichten per ronde")
+    parser.add_argument("--batch", type=int, default=BATCH, help="berichten per ronde")
     parser.add_argument("--lease", type=float, default=300.0, help="seconden dat een claim geldt")
     parser.add_argument("--poll", type=float, default=1.0, help="seconden wachten als er niets is")
     parser.add_argument("--until-empty", action="store_true", help="stop als alles weg is")

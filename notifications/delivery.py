@@ -11,6 +11,12 @@ Each round claims a batch in the name of a new holder and renews that claim ever
 lease while it works, so a slow server never lets the lease of the batch run out under it; a row
 the renewal no longer finds ours is not sent, and an outcome only counts for the holder.
 
+Sent mails are marked in groups, one transaction for all that ended meanwhile (`_SentMarks`).
+Each connection works through the batch mail after mail; the mark of its last mail is written
+while the envelope of the next one goes out, and before the server may take that one (DATA).
+So at most one mail per connection was taken by its server and not recorded: a killed worker
+sends again at most the mails in hand, one per connection.
+
 A send never outlives the lease, even when the process is starved of CPU and a renewal comes
 late: a send starts only with at least two thirds of the lease left (otherwise the claim is
 renewed first, and the row handed back if that does not work), and it gets at most a third of
@@ -24,6 +30,7 @@ handed back (queued again, the attempt not counted), like the rest of the batch.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -65,13 +72,15 @@ log = logging.getLogger(__name__)
 NOTICE = "delivery_failed"
 SECRETARIAT = "secretariat"
 PAUSE = timedelta(minutes=5)
-BATCH = 20
+BATCH = 250  # a round's tail (last sends, last marks, next claim) costs the same at any size
 MAX_ROUNDS = 1000
+GATHER = 0.005  # seconds a flush of sent marks may wait for more sends to end
 GRACE = 2.0  # seconds the mail in hand gets to finish once we are asked to stop
 STOP_POLL = 0.1  # seconds between looks at a thread's stop flag
 MAIL_FROM_EXAMPLE = 'ADVIES_MAIL_FROM="Adviesgroep <adviesgroep@gemeente.example.org>"'
 
 Now = Callable[[], datetime]
+Marked = asyncio.Future[None]  # done once the mark of a sent mail is written
 
 
 @dataclass
@@ -106,7 +115,7 @@ async def deliver_due(engine: Engine, sender: Sender, now_fn: Now, *, batch: int
         return DeliveryReport(stopped=True)
     holder, asked_at = outbox.new_holder(), asyncio.get_running_loop().time()
     claimed = await asyncio.to_thread(_claim, engine, now_fn(), batch, lease, holder)
-    work = _Round(engine, sender, now_fn, lease, stop, {row.id for row in claimed}, asked_at)
+    work = _Round(engine, sender, now_fn, lease, stop, holder, {row.id for row in claimed}, asked_at)
     work.report.claimed = len(claimed)
     if claimed:
         await work.run(claimed)
@@ -136,7 +145,7 @@ class _Round:
     """One claimed batch: sends it, keeps its lease alive, and hands it back when told to stop."""
 
     def __init__(self, engine: Engine, sender: Sender, now_fn: Now, lease: timedelta,
-                 stop: asyncio.Event, held: set[int], asked_at: float) -> None:
+                 stop: asyncio.Event, holder: str, held: set[int], asked_at: float) -> None:
         self.engine = engine
         self.sender = sender
         self.now_fn = now_fn
@@ -145,20 +154,68 @@ class _Round:
         self.held = held  # the rows the last renewal found still ours
         self.open = set(held)  # the rows not settled yet
         self.valid_until = asked_at + lease.total_seconds()  # the lease, by the loop's own watch
-        self.gate = asyncio.Semaphore(max(1, sender.concurrency))
+        self.concurrency = max(1, sender.concurrency)
+        self.in_hand: set[asyncio.Task[None]] = set()  # the tasks sending a mail right now
+        self.cut_off: set[asyncio.Task[None]] = set()  # the ones we cancelled: GRACE is over
         self.renewing = asyncio.Lock()
         self.report = DeliveryReport()
+        self.holder = holder
+        self.sending = 0  # sends under way
+        self.marks = _SentMarks(engine, holder, now_fn, enough=sender.concurrency,
+                                gather=min(GATHER, lease.total_seconds() / 100),
+                                busy=lambda: self.sending > 0, written=self._written)
 
     async def run(self, claimed: list[Claimed]) -> None:
-        renewing = asyncio.create_task(self._renew_while_working(claimed[0].claimed_by))
+        waiting = collections.deque(claimed)
+        helpers = [asyncio.create_task(self._renew_while_working(self.holder)),
+                   asyncio.create_task(self._cut_off_after_stop())]
         try:
             async with asyncio.TaskGroup() as group:
-                for row in claimed:
-                    group.create_task(self._deliver_one(row))
+                for _ in range(min(self.concurrency, len(claimed))):
+                    group.create_task(self._work_through(waiting))
         finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.wait(helpers)
+            await self.marks.settled()
+
+    async def _work_through(self, waiting: collections.deque[Claimed]) -> None:
+        """One connection's share of the batch: the next row, until none is left.
+
+        The outcome of a sent mail is written while the envelope of the next one goes out, and
+        before the server may take that one (DATA): per connection, at most one mail the server
+        took is not recorded yet, so a killed worker re-sends at most one mail per connection."""
+        previous: asyncio.Future[None] | None = None  # the mark of the last mail sent here
+        try:
+            while waiting:
+                if self.report.paused or self.stop.is_set():
+                    await self._hand_back_all(waiting)
+                    return
+                row = waiting.popleft()
+                try:
+                    marked = await self._deliver(row, previous)
+                except BaseException:
+                    self.open.discard(row.id)
+                    raise
+                if marked is None:
+                    self.open.discard(row.id)
+                else:
+                    previous = marked
+        finally:
+            if previous is not None:
+                await self.marks.wait_for(previous)
+
+    def _written(self, row: Claimed) -> None:
+        self.open.discard(row.id)
+        self.report.sent += 1
+
+    async def _cut_off_after_stop(self) -> None:
+        """Once we are asked to stop, the sends in hand get GRACE; then they are cut off."""
+        await self.stop.wait()
+        await asyncio.sleep(GRACE)
+        for task in list(self.in_hand):
+            self.cut_off.add(task)
+            task.cancel()
 
     async def _renew_while_working(self, holder: str) -> None:
         """Every quarter of the lease, extend it for the rows still open; forget the lost ones."""
@@ -193,63 +250,68 @@ class _Round:
     def _monotonic() -> float:
         return asyncio.get_running_loop().time()
 
-    async def _deliver_one(self, row: Claimed) -> None:
-        async with self.gate:
-            try:
-                await self._deliver(row)
-            finally:
-                self.open.discard(row.id)
-
-    async def _deliver(self, row: Claimed) -> None:
-        if self.report.paused:
-            await self._hand_back(row, PAUSE, self.report.paused)
-            return
-        if self.stop.is_set():
-            await self._hand_back(row, timedelta(0))
-            return
+    async def _deliver(self, row: Claimed, previous: asyncio.Future[None] | None) -> Marked | None:
+        """Send `row` (after `previous` is recorded); the mark being written if it was sent."""
         if row.id not in self.held:
             self.report.lost += 1
             log.warning("outbox %s (%s): the claim ran out and another worker took it; not sent here",
                         row.id, row.message_id)
-            return
+            return None
         if not await self._lease_enough_to_send(row):  # never send past the lease
             await self._hand_back(row, timedelta(0))
-            return
+            return None
         try:
-            if not await self._send_unless_stopped(row):
+            if not await self._send_counted(row, previous):
                 await self._hand_back(row, timedelta(0))
-                return
+                return None
         except DeliveryFailure as failure:
             await self._record_failure(row, failure)
-            return
-        await asyncio.to_thread(_sent, self.engine, row, self.now_fn())
-        self.report.sent += 1
+            return None
+        return self.marks.submit(row)
 
-    async def _send_unless_stopped(self, row: Claimed) -> bool:
-        """Send; False if we were asked to stop and the send did not finish within GRACE."""
-        sending = asyncio.ensure_future(self._send_within_lease(row))
-        stopping = asyncio.ensure_future(self.stop.wait())
+    async def _send_counted(self, row: Claimed, previous: Marked | None) -> bool:
+        self.sending += 1
         try:
-            await asyncio.wait({sending, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not sending.done():
-                await asyncio.wait({sending}, timeout=GRACE)
+            return await self._send_unless_stopped(row, previous)
         finally:
-            stopping.cancel()
-            if not sending.done():
-                sending.cancel()
-                await asyncio.wait({sending})
-        if sending.cancelled():
+            self.sending -= 1
+            self.marks.poke()
+
+    async def _send_unless_stopped(self, row: Claimed, previous: Marked | None) -> bool:
+        """Send; False if we were asked to stop and the send did not finish within GRACE."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.in_hand.add(task)
+        try:
+            await self._send_within_lease(row, previous)
+        except asyncio.CancelledError:
+            if task not in self.cut_off or task.uncancel() > 0:  # not (only) our cut-off
+                raise
             return False
-        sending.result()  # raises the DeliveryFailure, if any
+        finally:
+            self.in_hand.discard(task)
+            self.cut_off.discard(task)
         return True
 
-    async def _send_within_lease(self, row: Claimed) -> None:
+    async def _send_within_lease(self, row: Claimed, previous: Marked | None) -> None:
         """The send, cut off after a third of the lease (a timeout, tried again later)."""
         try:
             async with asyncio.timeout(self.lease.total_seconds() / 3):
-                await self.sender.send(row.sender, row.recipient, row.raw)
+                await self._send_after(row, previous)
         except TimeoutError as error:
             raise TemporaryFailure("De mailserver reageerde niet op tijd.", "timeout") from error
+
+    async def _send_after(self, row: Claimed, previous: Marked | None) -> None:
+        """Send `row`; the server takes it only once `previous` is recorded."""
+        send_when_ready = getattr(self.sender, "send_when_ready", None)
+        if previous is None:
+            await self.sender.send(row.sender, row.recipient, row.raw)
+        elif send_when_ready is None:
+            await self.marks.wait_for(previous)
+            await self.sender.send(row.sender, row.recipient, row.raw)
+        else:
+            await send_when_ready(row.sender, row.recipient, row.raw,
+                                  functools.partial(self.marks.wait_for, previous))
 
     async def _hand_back(self, row: Claimed, delay: timedelta, error: str | None = None) -> None:
         """Queue the row again unsent, the attempt not counted (if the claim is still ours)."""
@@ -257,6 +319,20 @@ class _Round:
             self.report.lost += 1
         elif error is None:
             self.report.handed_back += 1
+
+    async def _hand_back_all(self, waiting: collections.deque[Claimed]) -> None:
+        """The rest of the batch, queued again unsent in one go: we stop, or the queue paused."""
+        rows = list(waiting)
+        waiting.clear()
+        delay, error = (PAUSE, self.report.paused) if self.report.paused else (timedelta(0), None)
+        try:
+            released = await asyncio.to_thread(_release_all, self.engine, [row.id for row in rows],
+                                               self.holder, self.now_fn(), delay, error)
+        finally:
+            self.open.difference_update(row.id for row in rows)
+        self.report.lost += len(rows) - len(released)
+        if error is None:
+            self.report.handed_back += len(released)
 
     async def _record_failure(self, row: Claimed, failure: DeliveryFailure) -> None:
         log.warning("outbox %s (%s): %s after attempt %s", row.id, row.message_id, failure.log_text,
@@ -284,9 +360,93 @@ def _renew(engine: Engine, outbox_ids: list[int], holder: str, now: datetime,
         return outbox.renew(session, outbox_ids, holder, now, lease)
 
 
-def _sent(engine: Engine, row: Claimed, now: datetime) -> None:
-    with transaction(engine) as session:
-        ours = outbox.mark_sent(session, row, now)
+class _SentMarks:
+    """Records sent mails in groups (a group commit): one flush marks every send that ended
+    meanwhile, in one transaction.
+
+    A flush starts once as many marks wait as there are connections, or half the connections
+    wait for one of them (their server is about to take the next mail), or no send is under
+    way, or after GATHER (never more than a hundredth of the lease): the outcome of a send is
+    written long before its claim could run out.
+    """
+
+    def __init__(self, engine: Engine, holder: str, now_fn: Now, *, enough: int, gather: float,
+                 busy: Callable[[], bool], written: Callable[[Claimed], None]) -> None:
+        self.engine = engine
+        self.holder = holder
+        self.now_fn = now_fn
+        self.enough = max(1, enough)
+        self.half = max(1, enough // 2)
+        self.gather = gather
+        self.busy = busy
+        self.written = written
+        self.waiting: dict[int, tuple[Claimed, Marked]] = {}
+        self.stalled = 0  # sends that wait for a mark before their server may take the mail
+        self.flushing: asyncio.Task[None] | None = None
+        self.gathered = asyncio.Event()
+
+    def submit(self, row: Claimed) -> Marked:
+        """Mark `row` sent; the future is done once that is written (or failed to be)."""
+        done: Marked = asyncio.get_running_loop().create_future()
+        self.waiting[row.id] = (row, done)
+        self.poke()
+        if self.flushing is None or self.flushing.done():
+            self.flushing = asyncio.create_task(self._flush_while_waiting())
+        return done
+
+    async def wait_for(self, mark: Marked) -> None:
+        """Until `mark` is written; raises what writing it raised."""
+        if mark.done():
+            return mark.result()
+        self.stalled += 1
+        self.poke()
+        try:
+            await asyncio.shield(mark)  # a cancelled waiter leaves the mark to be written all the same
+        finally:
+            self.stalled -= 1
+
+    def poke(self) -> None:
+        """Flush now if a mark waits for every connection, or half the connections wait for
+        a mark, or no send is under way."""
+        if len(self.waiting) >= self.enough or self.stalled >= self.half or not self.busy():
+            self.gathered.set()
+
+    async def settled(self) -> None:
+        """Wait until every mark handed in is written (or failed)."""
+        while self.flushing is not None and not self.flushing.done():
+            self.gathered.set()
+            await asyncio.wait({self.flushing})
+
+    async def _flush_while_waiting(self) -> None:
+        while self.waiting:
+            await self._gather()
+            group, self.waiting = self.waiting, {}
+            self.gathered.clear()
+            try:
+                ours = await asyncio.to_thread(_mark_sent, self.engine, list(group), self.holder,
+                                               self.now_fn())
+            except Exception as error:  # every waiter of this group raises it, as one mark would
+                for _row, done in group.values():
+                    done.set_exception(error)
+                continue
+            for row, done in group.values():
+                _log_sent(row, row.id in ours)
+                self.written(row)
+                done.set_result(None)
+
+    async def _gather(self) -> None:
+        self.poke()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.gather):
+                await self.gathered.wait()
+
+
+def _mark_sent(engine: Engine, outbox_ids: list[int], holder: str, now: datetime) -> set[int]:
+    with engine.begin() as connection:  # one transaction; Core, without an ORM session's cost
+        return outbox.mark_all_sent(connection, outbox_ids, holder, now)
+
+
+def _log_sent(row: Claimed, ours: bool) -> None:
     if ours:
         log.info("outbox %s (%s) sent", row.id, row.message_id)
     else:
@@ -297,6 +457,12 @@ def _sent(engine: Engine, row: Claimed, now: datetime) -> None:
 def _release(engine: Engine, row: Claimed, now: datetime, delay: timedelta, error: str | None) -> bool:
     with transaction(engine) as session:
         return outbox.release(session, row, now, delay, error)
+
+
+def _release_all(engine: Engine, outbox_ids: list[int], holder: str, now: datetime,
+                 delay: timedelta, error: str | None) -> set[int]:
+    with transaction(engine) as session:
+        return outbox.release_all(session, outbox_ids, holder, now, delay, error)
 
 
 def _failed_or_retry(engine: Engine, row: Claimed, failure: DeliveryFailure,

@@ -14,7 +14,8 @@ pass), and the holder renews the lease while it works on the rows (`renew`). A w
 leaves its rows in 'sending', and they are due again once `claimed_until` has passed; another
 worker may then claim them. Every outcome (`mark_sent`, `mark_retry`, `mark_failed`, `release`)
 counts only for the holder of the claim, and only while the row is still 'sending': a worker
-that lost its claim cannot overwrite what the new holder did.
+that lost its claim cannot overwrite what the new holder did. `mark_all_sent` records many sent
+mails of one holder in one statement, on the same terms.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -96,7 +97,7 @@ def claim(session: Session, now: datetime, *, limit: int = 20, lease: timedelta 
         .returning(*CLAIMED_COLUMNS)
     )
     rows = session.execute(statement).all()
-    return sorted((Claimed(**row._mapping) for row in rows), key=lambda c: c.id)
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)  # columns in field order
 
 
 def renew(session: Session, outbox_ids: list[int], holder: str, now: datetime,
@@ -119,8 +120,30 @@ def renew(session: Session, outbox_ids: list[int], holder: str, now: datetime,
 
 def mark_sent(session: Session, row: Claimed, now: datetime) -> bool:
     """The server accepted the mail. False if the claim was no longer ours."""
+    return row.id in mark_all_sent(session, [row.id], row.claimed_by, now)
+
+
+# Built once: the statement is then compiled once too (SQLAlchemy caches it by its shape).
+_MARK_ALL_SENT = (
+    update(table)
+    .where(table.c.id.in_(bindparam("ids", expanding=True)), table.c.status == SENDING,
+           table.c.claimed_by == bindparam("holder"))
+    .values(status=SENT, sent_at=bindparam("sent_now"), last_error=None, claimed_until=None,
+            claimed_by=None)
+    .returning(table.c.id)
+)
+
+
+def mark_all_sent(session: Session | Connection, outbox_ids: list[int], holder: str,
+                  now: datetime) -> set[int]:
+    """The server accepted these mails of `holder`; returns the ids that were still ours (the
+    others are left alone: their claim had passed to another worker). Takes a Core connection
+    as well: the delivery loop writes these marks many times a second."""
     _check(now)
-    return _settle(session, row, status=SENT, sent_at=now, last_error=None)
+    if not outbox_ids:
+        return set()
+    found = session.execute(_MARK_ALL_SENT, {"ids": outbox_ids, "holder": holder, "sent_now": now})
+    return set(found.scalars())
 
 
 def backoff(attempts: int) -> timedelta:
@@ -156,6 +179,24 @@ def release(session: Session, row: Claimed, now: datetime, delay: timedelta,
     values: dict[str, Any] = {"last_error": error} if error is not None else {}
     return _settle(session, row, status=QUEUED, attempts=table.c.attempts - 1,
                    next_attempt_at=now + delay, **values)
+
+
+def release_all(session: Session, outbox_ids: list[int], holder: str, now: datetime,
+                delay: timedelta, error: str | None = None) -> set[int]:
+    """`release` for many rows of `holder` in one statement; returns the ids that were still
+    ours (the others are left alone)."""
+    _check(now)
+    if not outbox_ids:
+        return set()
+    values: dict[str, Any] = {"last_error": error} if error is not None else {}
+    statement = (
+        update(table)
+        .where(table.c.id.in_(outbox_ids), table.c.status == SENDING, table.c.claimed_by == holder)
+        .values(status=QUEUED, attempts=table.c.attempts - 1, next_attempt_at=now + delay,
+                claimed_until=None, claimed_by=None, **values)
+        .returning(table.c.id)
+    )
+    return set(session.execute(statement).scalars())
 
 
 def requeue(session: Session, outbox_id: int, now: datetime) -> OutboxMessage:

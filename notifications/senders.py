@@ -23,13 +23,16 @@ import os
 import re
 import ssl
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from hashlib import sha256
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import aiosmtplib
+from aiosmtplib.response import SMTPResponse
+from aiosmtplib.typing import Default
 
 from notifications.smtp_url import SmtpConfig
 
@@ -79,6 +82,33 @@ class Sender(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+Ready = Callable[[], Awaitable[None]]
+
+
+class _HookFailed(Exception):
+    """The `ready` hook of a send raised: its error is ours, not the mail server's."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Client(aiosmtplib.SMTP):
+    """aiosmtplib's client, with a hook that runs before DATA: the last moment at which the
+    server has not taken the mail yet (the envelope is already on its way)."""
+
+    ready: Ready | None = None
+
+    async def data(self, message: str | bytes, /, *,
+                   timeout: float | Literal[Default.token] | None = Default.token) -> SMTPResponse:
+        if self.ready is not None:
+            try:
+                await self.ready()
+            except Exception as error:
+                raise _HookFailed(error) from error
+        return await super().data(message, timeout=timeout)
 
 
 # --- classifying aiosmtplib's errors (notes/libraries.md §3.3) ---------------------------------
@@ -167,9 +197,9 @@ class SmtpSender:
         self.tls_context = tls_context
         self._idle: asyncio.LifoQueue[_Connection] | None = None
 
-    def _new_client(self) -> aiosmtplib.SMTP:
+    def _new_client(self) -> _Client:
         mode = self.config.mode
-        return aiosmtplib.SMTP(
+        return _Client(
             hostname=self.config.host,
             port=self.config.port,
             username=self.config.username,
@@ -188,12 +218,18 @@ class SmtpSender:
         return self._idle
 
     async def send(self, envelope_from: str, recipient: str, raw: bytes) -> None:
+        await self.send_when_ready(envelope_from, recipient, raw, None)
+
+    async def send_when_ready(self, envelope_from: str, recipient: str, raw: bytes,
+                              ready: Ready | None) -> None:
+        """`send`, but the server gets the mail itself only once `ready()` returned: the
+        envelope (MAIL, RCPT) goes out meanwhile. An error of `ready` is raised as it is."""
         pool = self._pool()
         connection = await pool.get()
         try:
             async with asyncio.timeout(self.send_timeout):
                 await self._ready(connection)
-                await self._ship(connection, envelope_from, recipient, raw)
+                await self._ship(connection, envelope_from, recipient, raw, ready)
         except asyncio.CancelledError:
             connection.drop()
             raise
@@ -216,14 +252,20 @@ class SmtpSender:
         connection.touch()
 
     async def _ship(self, connection: _Connection, envelope_from: str, recipient: str,
-                    raw: bytes) -> None:
+                    raw: bytes, ready: Ready | None) -> None:
+        connection.client.ready = ready
         try:
             await connection.client.sendmail(envelope_from, [recipient], raw)
+        except _HookFailed as failed:  # mid-envelope: this connection cannot be trusted any more
+            connection.drop()
+            raise failed.error from None
         except Exception as error:
             failure = classify(error)
             if _spoils_connection(error, failure):
                 connection.drop()
             raise failure from error
+        finally:
+            connection.client.ready = None
         connection.touch()
 
     async def close(self) -> None:
@@ -249,7 +291,7 @@ def _spoils_connection(error: Exception, failure: DeliveryFailure) -> bool:
 
 @dataclass
 class _Connection:
-    client: aiosmtplib.SMTP
+    client: _Client
     last_used: float = field(default=0.0)
 
     def touch(self) -> None:
