@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from app import departures
 from app.directory import EXTRA_TERMS
+from app.sweep_claims import replan_organisation
 from engine import inputs
 from engine.dsl import KNOWN_ROLES, Words
 from engine.errors import InvalidInput
@@ -444,11 +445,15 @@ def write(session: Session, org: dict[str, Any], settings: Settings | None) -> N
         if key in org:
             setattr(row, key, org[key])
     row.recess_start, row.recess_end = org["recess"] or (None, None)
+    steps_changed = row.id is not None and row.reminders != org.get("reminders")
     row.reminders = org.get("reminders")
     row.mail_retention_months = org["mail_retention_months"]
     row.flows, row.words, row.groups, row.terms = org["flows"], org["words"], org["groups"], org["terms"]
     session.add(row)
     session.flush()
+    if steps_changed:
+        assert row.id is not None
+        replan_organisation(session, row.id)  # the next sweep computes each term's next step again
     gone = _write_people(session, row, org["people"])
     departures.remove_from_trajectories(session, row, gone, settings)
 

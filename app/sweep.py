@@ -5,18 +5,23 @@ One pass:
 
 1. marks running deadlines without an expiry event whose day has passed as `overdue`;
 2. drops the pending steps of deadlines that ended or moved (a moved end gets fresh steps);
-3. plans the steps that are due (`deadline_step` rows, unique per deadline, step and end);
-4. claims the due steps one at a time, in due order, and sends each step's mails in the
-   transaction of its claim;
-5. claims the deadlines with an expiry event (e.g. `close_signup`) whose day has passed, and
-   fires that event as the system actor in the transaction of the claim.
+3. plans the steps that are due (`deadline_step` rows, unique per deadline, step and end) of
+   the deadlines whose stored next step day (`next_step_on`) has come, and stores their next
+   one: a pass reads the deadlines that have something to do, not every pending one;
+4. claims the due steps in batches, in due order (a deadline's steps one after the other), and
+   sends each step's mails in the transaction of its claim;
+5. claims the deadlines with an expiry event (e.g. `close_signup`) whose day has passed, in
+   batches, and fires that event as the system actor in the transaction of the claim.
 
-A claim is one statement, `UPDATE ... WHERE id = (SELECT ... LIMIT 1) AND status = ...
-RETURNING ...`, with `FOR UPDATE SKIP LOCKED` in the sub-select on PostgreSQL (SQLite has a
-single writer). A step only moves from `pending` to `done` once, and that change commits
-together with its mails or not at all; the unique key (deadline, step, end date) forbids a
-second row for the same step. So a step is sent once, however often the sweep runs and however
-many workers run it; a worker that was down catches up, earliest step first. A deadline "runs
+A claim is one statement that takes a batch (app.sweep_claims), with `FOR NO KEY UPDATE SKIP
+LOCKED` on PostgreSQL (SQLite has a single writer). Each item of the batch is handled in a
+savepoint of the batch's one transaction; an item that fails is rolled back to its savepoint
+and handed back (its claim undone) in that same transaction, so what commits is the claims of
+the items that were handled, together with their mails and events. A step only moves from
+`pending` to `done` once, and that change commits together with its mails or not at all; the
+unique key (deadline, step, end date) forbids a second row for the same step. So a step is
+sent once, however often the sweep runs and however many workers run it; a worker that was
+down catches up, earliest step first. A deadline "runs
 out" at the end of its due date (Europe/Amsterdam): the first pass on the next day handles it.
 A suspended deadline sends nothing.
 
@@ -38,9 +43,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import text, update
+from sqlalchemy import Row, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -69,6 +74,7 @@ from engine.reminders import (
     StepsError,
     due_steps,
     kind_of,
+    next_step_on,
     reminders_of,
     steps_of,
 )
@@ -85,9 +91,11 @@ from storage.tables import (
 log = logging.getLogger("advies.sweep")
 
 Claimed = TypeVar("Claimed", ClaimedStep, ClaimedExpiry)
+Done = TypeVar("Done")
 
 LOCK_WAIT = timedelta(seconds=5)
 BUSY_TRIES = 3
+PLANNED_CHUNK = 500  # deadline ids per look-up of their planned steps
 #: PostgreSQL's ways of saying another transaction holds what we need (lock_not_available,
 #: deadlock_detected, serialization_failure).
 BUSY_STATES = frozenset({"55P03", "40P01", "40001"})
@@ -115,6 +123,33 @@ class SweepReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def add(self, done: SweepReport) -> None:
+        """Count what a committed batch did."""
+        self.steps += done.steps
+        self.mails += done.mails
+        self.expired += done.expired
+
+
+@dataclass(frozen=True)
+class Drain(Generic[Claimed]):
+    """One kind of item the sweep claims in batches: how to claim a batch, handle one item,
+    name it (its id), log its failure, and hand it back (the statement undoing its claim)."""
+
+    claim: Callable[[Session, set[int]], list[Claimed]]
+    handle: Callable[[Session, Claimed, SweepReport], None]
+    key: Callable[[Claimed], int]
+    failed: Callable[[Claimed, Exception], None]
+    unclaim: Any
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a drain keeps over its batches: items to skip, busy counts, and the pass's report."""
+
+    skip: set[int]
+    busy: dict[int, int]
+    report: SweepReport
 
 
 @dataclass
@@ -155,39 +190,82 @@ class Sweep:
     # --- 1. overdue, 2. stale steps, 3. planning -----------------------------------------------
 
     def _prepare(self, today: date, report: SweepReport) -> None:
-        """Steps 1-3 in one transaction; busy, it is tried again, and else left for the next round
-        (the steps planned before can still be sent)."""
+        """Steps 1-3: marks and drops in one transaction, then the planning in chunks of a
+        transaction each, so that no worker holds many deadlines for long. Busy, a transaction
+        is tried again, and else left for the next round (the steps planned before can still
+        be sent)."""
+        def mark(session: Session) -> int:
+            report.overdue = len(session.execute(self.sql.mark_overdue, {"today": today}).all())
+            report.dropped = len(session.execute(self.sql.drop_stale).all())
+            session.execute(self.sql.wait_far, {"horizon": today + LOOKAHEAD})
+            return 0
+
+        if self._attempt(mark, report) is None:
+            return
+        while done := self._attempt(lambda session: self._plan_chunk(session, today), report):
+            read, planned = done
+            report.planned += planned
+            if not read:
+                return
+
+    def _attempt(self, work: Callable[[Session], Done], report: SweepReport) -> Done | None:
+        """`work` in a transaction of its own, tried again while the database is busy; None
+        when it is left for the next round."""
         for attempt in range(1, BUSY_TRIES + 1):
             try:
                 with transaction(self.engine) as session:
                     self._wait_at_most(session)
-                    report.overdue = len(session.execute(self.sql.mark_overdue, {"today": today}).all())
-                    report.dropped = len(session.execute(self.sql.drop_stale).all())
-                    report.planned = self._plan(session, today)
-                return
+                    return work(session)
             except DBAPIError as error:
                 if not held_elsewhere(error):
                     raise
                 log.info("Termijnen plannen: de database is bezig (poging %s van %s).", attempt, BUSY_TRIES)
         report.postponed += 1
+        return None
 
-    def _plan(self, session: Session, today: date) -> int:
-        """Insert the due steps that have no row yet (another worker may insert them too)."""
-        rows = session.execute(self.sql.plannable, {"horizon": today + LOOKAHEAD}).all()
-        existing = set(session.execute(self.sql.planned).all())
+    def _plan_chunk(self, session: Session, today: date) -> tuple[int, int]:
+        """Plan the due steps of a chunk of deadlines whose next step day has come, and store
+        their next one; (deadlines read, steps planned).
+
+        Only these deadlines are read (the index on status and next step day): those whose
+        stored day is today or earlier, then those without one that end within the look-ahead
+        (the others without one got the first day they can have a step, in SQL). A planned
+        deadline's next day lies after today: it leaves the query. On PostgreSQL a deadline
+        another worker is planning is skipped: that worker plans it.
+        """
+        rows = session.execute(self.sql.plannable_due, {"today": today}).all()
+        if not rows:
+            rows = session.execute(self.sql.plannable_new, {"horizon": today + LOOKAHEAD}).all()
+        return len(rows), self._plan_rows(session, rows, today) if rows else 0
+
+    def _plan_rows(self, session: Session, rows: Sequence[Row[Any]], today: date) -> int:
+        existing = self._planned(session, [row.id for row in rows])
         offsets: dict[int, tuple[Offset, ...]] = {}
         new: list[dict[str, Any]] = []
+        later: list[dict[str, Any]] = []
         for row in rows:
-            schedule = Schedule(row.due, row.started_on, row.on_expiry is not None,
-                                self._offsets(offsets, row.org_id, row.reminders),
-                                reminders_of(self._spec(row.flow, row.name)))
+            schedule = self._schedule(row, offsets)
             new += [{"deadline_id": row.id, "step": step.id, "for_due": row.due,
                      "due_on": step.due_on, "status": PENDING, "mails": 0}
                     for step in due_steps(schedule, today)
                     if (row.id, step.id, row.due) not in existing]
+            later.append({"b_id": row.id, "b_next": next_step_on(schedule, today)})
         new.sort(key=lambda r: (r["deadline_id"], r["step"]))  # one order for every worker: no deadlock
         insert_ignoring(session, steps_table, new, STEP_KEY)
+        session.execute(self.sql.set_next_step, later)  # rows come in id order
         return len(new)
+
+    def _planned(self, session: Session, ids: list[int]) -> set[tuple[int, str, date]]:
+        found: set[tuple[int, str, date]] = set()
+        for first in range(0, len(ids), PLANNED_CHUNK):
+            chunk = ids[first:first + PLANNED_CHUNK]
+            found.update(tuple(r) for r in session.execute(self.sql.planned, {"ids": chunk}).all())
+        return found
+
+    def _schedule(self, row: Row[Any], offsets: dict[int, tuple[Offset, ...]]) -> Schedule:
+        return Schedule(row.due, row.started_on, row.on_expiry is not None,
+                        self._offsets(offsets, row.org_id, row.reminders),
+                        reminders_of(self._spec(row.flow, row.name)))
 
     @staticmethod
     def _offsets(cache: dict[int, tuple[Offset, ...]], org_id: int,
@@ -209,21 +287,22 @@ class Sweep:
     # --- 4. steps ------------------------------------------------------------------------------
 
     def _send_steps(self, now: datetime, today: date, report: SweepReport) -> None:
-        def handle(session: Session, claimed: ClaimedStep) -> None:
-            report.mails += self._send_step(session, claimed, now, today)
-            report.steps += 1
+        def handle(session: Session, claimed: ClaimedStep, done: SweepReport) -> None:
+            done.mails += self._send_step(session, claimed, now, today)
+            done.steps += 1
 
-        self._drain(lambda session, skip: self._claim_step(session, now, today, skip),
-                    handle, lambda claimed: claimed.id, self._log_step_failure, report)
+        self._drain(Drain(
+            claim=lambda session, skip: self._claim_steps(session, now, today, skip),
+            handle=handle, key=lambda claimed: claimed.id, failed=self._log_step_failure,
+            unclaim=self.sql.unclaim_step), report)
 
-    def _drain(self, claim: Callable[[Session, set[int]], Claimed | None],
-               handle: Callable[[Session, Claimed], None], key: Callable[[Claimed], int],
-               failed: Callable[[Claimed, Exception], None], report: SweepReport) -> None:
-        """Claim and handle one item per transaction until none is left (or we must stop).
+    def _drain(self, drain: Drain[Claimed], report: SweepReport) -> None:
+        """Claim and handle a batch per transaction until none is left (or we must stop).
 
-        An item that fails is rolled back, logged and skipped for the rest of this pass: one
-        broken trajectory never stops the sweep. An item the database is busy with (another
-        worker holds its rows) is rolled back and tried again; after BUSY_TRIES it is left for
+        Each item is handled in a savepoint of the batch's transaction. An item that fails is
+        rolled back to its savepoint, handed back, logged and skipped for the rest of this pass:
+        one broken trajectory never stops the sweep. An item the database is busy with (another
+        worker holds its rows) is handed back and tried again; after BUSY_TRIES it is left for
         the next round. A claim that finds the database busy ends this part of the pass.
         """
         skip: set[int] = set()
@@ -232,7 +311,7 @@ class Sweep:
             with Session(self.engine, expire_on_commit=False) as session:
                 try:
                     self._wait_at_most(session)
-                    claimed = claim(session, skip)
+                    batch = drain.claim(session, skip)
                 except DBAPIError as error:
                     if not held_elsewhere(error):
                         raise
@@ -240,35 +319,46 @@ class Sweep:
                     report.postponed += 1
                     log.info("De database is bezig; de rest volgt de volgende ronde.")
                     return
-                if claimed is None:
-                    session.commit()
+                done = SweepReport()
+                for claimed in batch:
+                    if self.stop.is_set():  # stop after the item in hand: the rest goes back
+                        session.execute(drain.unclaim, {"b_id": drain.key(claimed)})
+                    else:
+                        self._handle_one(session, drain, claimed, done, Tally(skip, busy, report))
+                session.commit()
+                report.add(done)
+                if not batch:
                     return
-                try:
-                    handle(session, claimed)
-                    session.commit()
-                except Exception as error:  # one broken trajectory never stops the sweep
-                    session.rollback()
-                    if held_elsewhere(error):
-                        self._busy(key(claimed), busy, skip, report)
-                        continue
-                    skip.add(key(claimed))
-                    report.failed += 1
-                    failed(claimed, error)
+
+    def _handle_one(self, session: Session, drain: Drain[Claimed], claimed: Claimed,
+                    done: SweepReport, tally: Tally) -> None:
+        try:
+            with session.begin_nested():
+                drain.handle(session, claimed, done)
+        except Exception as error:  # one broken trajectory never stops the sweep
+            session.execute(drain.unclaim, {"b_id": drain.key(claimed)})
+            if held_elsewhere(error):
+                self._busy(drain.key(claimed), tally)
+                return
+            tally.skip.add(drain.key(claimed))
+            tally.report.failed += 1
+            drain.failed(claimed, error)
 
     @staticmethod
-    def _busy(item: int, busy: dict[int, int], skip: set[int], report: SweepReport) -> None:
+    def _busy(item: int, tally: Tally) -> None:
         """Another worker holds this item's rows: try it again, or leave it for the next round."""
-        busy[item] = busy.get(item, 0) + 1
-        if busy[item] >= BUSY_TRIES:
-            skip.add(item)
-            report.postponed += 1
+        tally.busy[item] = tally.busy.get(item, 0) + 1
+        if tally.busy[item] >= BUSY_TRIES:
+            tally.skip.add(item)
+            tally.report.postponed += 1
             log.info("Termijn %s is bezet door een ander; die volgt de volgende ronde.", item)
 
-    def _claim_step(self, session: Session, now: datetime, today: date,
-                    skip: set[int]) -> ClaimedStep | None:
-        found = session.execute(self.sql.claim_step,
-                                {"today": today, "now": now, "skip": sorted(skip)}).first()
-        return ClaimedStep(found.id, found.deadline_id, found.step) if found else None
+    def _claim_steps(self, session: Session, now: datetime, today: date,
+                     skip: set[int]) -> list[ClaimedStep]:
+        found = session.execute(self.sql.claim_steps,
+                                {"today": today, "now": now, "skip": sorted(skip)}).all()
+        claimed = [ClaimedStep(r.id, r.deadline_id, r.step, r.due_on) for r in found]
+        return sorted(claimed, key=lambda c: (c.due_on, c.id))
 
     def _send_step(self, session: Session, claimed: ClaimedStep, now: datetime, today: date) -> int:
         found = self._load(session, claimed.deadline_id)
@@ -342,25 +432,27 @@ class Sweep:
     # --- 5. expiry -----------------------------------------------------------------------------
 
     def _fire_expiries(self, today: date, report: SweepReport) -> None:
-        def handle(session: Session, claimed: ClaimedExpiry) -> None:
+        def handle(session: Session, claimed: ClaimedExpiry, done: SweepReport) -> None:
             self._expire(session, claimed)
-            report.expired += 1
+            done.expired += 1
 
-        self._drain(lambda session, skip: self._claim_expiry(session, today, skip),
-                    handle, lambda claimed: claimed.deadline_id, _log_expiry_failure, report)
+        self._drain(Drain(
+            claim=lambda session, skip: self._claim_expiries(session, today, skip),
+            handle=handle, key=lambda claimed: claimed.deadline_id, failed=_log_expiry_failure,
+            unclaim=self.sql.unclaim_expiry), report)
 
-    def _claim_expiry(self, session: Session, today: date, skip: set[int]) -> ClaimedExpiry | None:
-        found = session.execute(self.sql.claim_expiry, {"today": today, "skip": sorted(skip)}).first()
-        if found is None:
-            return None
-        return ClaimedExpiry(found.id, found.trajectory_id, found.on_expiry, found.label, found.due)
+    def _claim_expiries(self, session: Session, today: date, skip: set[int]) -> list[ClaimedExpiry]:
+        found = session.execute(self.sql.claim_expiries, {"today": today, "skip": sorted(skip)}).all()
+        claimed = [ClaimedExpiry(r.id, r.trajectory_id, r.on_expiry, r.label, r.due) for r in found]
+        return sorted(claimed, key=lambda c: (c.due, c.deadline_id))
 
     def _expire(self, session: Session, claimed: ClaimedExpiry) -> None:
         note = f"De {claimed.label} liep af op {format_date(claimed.due)}."
-        # wait: take the trajectory's row waiting (bounded) while another worker or a person
-        # holds it, instead of the NOWAIT that tells a person at once that someone else is busy
+        # wait (PostgreSQL): take the trajectory's row waiting (bounded) while another worker or
+        # a person holds it, instead of the NOWAIT that tells a person at once that someone else
+        # is busy. SQLite: the batch's claim made this transaction the writer already.
         self.service.fire_in_session(session, claimed.trajectory_id, claimed.event, SYSTEM.email, {}, note,
-                                     wait=True)
+                                     wait=self.sql.postgres)
 
 
 def _log_expiry_failure(claimed: ClaimedExpiry, error: Exception) -> None:

@@ -108,6 +108,7 @@ class Writer:
     def _change(self, deadline: DeadlineRow, effect: effects.ChangeDeadline) -> None:
         if effect.due != deadline.due:
             deadline.steps_done = []  # a moved end gets its reminders again
+            deadline.next_step_on = None  # the sweep computes the moved end's next step day
         deadline.due = effect.due
         deadline.explanation = effect.explanation
         deadline.status = effect.status

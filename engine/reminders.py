@@ -28,6 +28,8 @@ MAX_AMOUNT = 30
 OVERDUE_EVERY = timedelta(days=7)
 #: How far before its end a deadline can have a step (30 working days, with room for holidays).
 LOOKAHEAD = timedelta(days=70)
+#: The next step day of a deadline that has no step left (stored, so it is a real date).
+NEVER = date(9999, 12, 31)
 
 STEPS_HINT = 'gebruik bijvoorbeeld ["-5wd", "0", "+1wd"]: -5wd is 5 werkdagen ervoor, ' \
     '-3d 3 dagen ervoor, 0 de laatste dag, +1wd de eerste werkdag erna (daarna elke week).'
@@ -143,6 +145,14 @@ _KIND_ORDER: dict[StepKind, int] = {"reminder": 0, "before": 1, "on_day": 2, "ov
 
 
 def _all_steps(schedule: Schedule, today: date) -> Iterator[Step]:
+    yield from _fixed_steps(schedule)
+    first = _first_overdue(schedule)
+    if first is not None:
+        yield from _overdue(first, today)
+
+
+def _fixed_steps(schedule: Schedule) -> Iterator[Step]:
+    """The steps that come once: before the end, on the day, and the flow's own reminders."""
     for offset in schedule.offsets:
         if offset.sign < 0:
             day = shift(schedule.due, -offset.amount, offset.unit)
@@ -150,13 +160,33 @@ def _all_steps(schedule: Schedule, today: date) -> Iterator[Step]:
                 yield Step(f"before-{offset.amount}{offset.unit}", "before", day)
         elif offset.sign == 0 and schedule.due >= schedule.started_on:
             yield Step("on-day", "on_day", schedule.due)
-        elif offset.sign > 0 and not schedule.expires:
-            yield from _overdue(shift(schedule.due, offset.amount, offset.unit), today)
     for reminder in schedule.reminders:
         amount, unit = parse_before(reminder.before)
         day = shift(schedule.due, -amount, unit)
         if day >= schedule.started_on:
             yield Step(reminder.name, "reminder", day)
+
+
+def _first_overdue(schedule: Schedule) -> date | None:
+    """The day of the first overdue alert; None when the deadline has none."""
+    if schedule.expires:
+        return None
+    after = next((o for o in schedule.offsets if o.sign > 0), None)
+    return shift(schedule.due, after.amount, after.unit) if after is not None else None
+
+
+def next_step_on(schedule: Schedule, today: date) -> date:
+    """The first day after `today` on which the deadline has a step; NEVER when it has none left.
+
+    The sweep stores this day with the deadline, so that a pass reads only the deadlines whose
+    day has come instead of recomputing every deadline's steps.
+    """
+    days = [step.due_on for step in _fixed_steps(schedule) if step.due_on > today]
+    first = _first_overdue(schedule)
+    if first is not None:
+        weeks_past = (today - first).days // OVERDUE_EVERY.days + 1 if first <= today else 0
+        days.append(first + OVERDUE_EVERY * weeks_past)
+    return min(days, default=NEVER)
 
 
 def _overdue(first: date, today: date) -> Iterator[Step]:

@@ -110,6 +110,8 @@ class DeadlineRow(SQLModel, table=True):
         Index("ix_deadline_status_due", "status", "due"),
         # a trajectory's deadlines, and its next running one from the index alone (advies list)
         Index("ix_deadline_trajectory_status_due", "trajectory_id", "status", "due"),
+        # the sweep's question "whose next step is due by today" (app.sweep)
+        Index("ix_deadline_status_next_step", "status", "next_step_on", "due"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +128,9 @@ class DeadlineRow(SQLModel, table=True):
     started_on: date
     suspended_on: date | None = None
     closed_on: date | None = None
+    #: The first day on which the sweep has a step of this deadline to plan (engine.reminders.
+    #: next_step_on); None until the sweep has computed it (a new deadline, a moved end).
+    next_step_on: date | None = None
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -27,13 +27,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from app import digest, privacy
@@ -43,6 +38,10 @@ from engine.clock import AMSTERDAM, Clock
 from notifications.delivery import DeliveryReport, deliver_once
 from settings import Settings
 from storage.db import make_engine
+
+if TYPE_CHECKING:  # APScheduler is imported when the clock starts: `--once` starts without it
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
 
 log = logging.getLogger("advies.worker")
 
@@ -55,6 +54,8 @@ QUIET_LOGGERS = ("apscheduler", "transitions")
 
 def digest_trigger() -> CronTrigger:
     """Mondays at 08:00 wall-clock time in Amsterdam (APScheduler 3.x: day_of_week 0 = Monday)."""
+    from apscheduler.triggers.cron import CronTrigger
+
     return CronTrigger(day_of_week="mon", hour=8, minute=0, timezone=AMSTERDAM)
 
 
@@ -182,6 +183,11 @@ class Worker:
 
     def scheduler(self) -> BackgroundScheduler:
         """The clock: a BackgroundScheduler with an in-memory job store (not started)."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
         scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=3)},

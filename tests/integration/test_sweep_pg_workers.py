@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, insert, select, text
 from sqlmodel import Session
 
 from app import org_file
-from app.sweep_claims import statements
+from app.sweep_claims import CLAIM_BATCH, statements
 from storage.tables import DeadlineRow, DeadlineStep, HistoryEntry, Organisation, OutboxMessage, Trajectory
 from tests.conftest import TEST_SECRET
 
@@ -173,14 +173,14 @@ def test_two_workers_send_each_due_reminder_step_exactly_once(pg_engine: Engine,
     assert [tuple(row) for row in done] == [("on-day", "done", 300)]
 
 
-def test_a_claim_takes_one_row_at_a_time(pg_engine: Engine, tmp_path: Path) -> None:
-    """`id IN (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED)` can claim every row on PostgreSQL."""
+def test_a_claim_takes_one_batch_at_a_time(pg_engine: Engine, tmp_path: Path) -> None:
+    """`id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` can claim every row on PostgreSQL."""
     org = tmp_path / "bulk.toml"
     org.write_text(BULK_ORG)
     org_file.load(pg_engine, org)
-    bulk_calling(pg_engine, 5, DUE, org_slug="bulk")
-    claim = statements(postgres=True).claim_expiry
+    bulk_calling(pg_engine, CLAIM_BATCH + 5, DUE, org_slug="bulk")
+    claim = statements(postgres=True).claim_expiries
     with Session(pg_engine) as session:
         claimed = session.execute(claim, {"today": DUE + timedelta(days=1), "skip": []}).all()
         session.rollback()
-    assert len(claimed) == 1
+    assert len(claimed) == CLAIM_BATCH
