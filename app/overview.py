@@ -1,14 +1,28 @@
 """The secretariat's overview of one organisation: trajectories per state, what is due this week,
-what is overdue, filtered and paginated in the database (never every row in memory)."""
+what is overdue, filtered and paginated in the database (never every row in memory).
+
+SQL Core throughout (as app/reports.py), a fixed number of statements a page, each read through
+the organisation's trajectories (the index on organisation_id), so that a page costs what the
+organisation holds, not what the country holds:
+
+- the page's trajectories (filters, ORDER BY id DESC, LIMIT, OFFSET), then the running
+  deadlines of those 25 in one statement (the index (trajectory_id, status, due)), of which
+  each row shows the soonest;
+- the deadlines of this week and the overdue ones (running or overdue, their day passed):
+  `trajectory_id IN (the organisation's trajectories)`, then the index (trajectory_id, status,
+  due). SQLite, without statistics, would otherwise read the whole country's deadlines of the
+  week through the index (status, due) and keep the organisation's.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Select, Table, and_, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from app import views
 from app.service import Service
@@ -17,6 +31,15 @@ from storage.tables import ACTIVE_DEADLINE, DeadlineRow, Trajectory
 
 PAGE_SIZE = 25
 MAX_SEARCH = 200
+#: Deadlines shown at most in "this week" and in "overdue".
+MAX_DEADLINES = 50
+#: A deadline in these states whose day has passed is shown as overdue (views.shown_status).
+OVERDUE = ("running", "overdue")
+
+trajectory_table: Table = Trajectory.__table__  # type: ignore[attr-defined]
+deadline_table: Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+DEADLINE_COLUMNS = tuple(deadline_table.c[name] for name in (
+    "id", "trajectory_id", "name", "label", "due", "status", "explanation", "steps_done"))
 
 
 @dataclass(frozen=True)
@@ -40,60 +63,91 @@ class Overview:
 
 def overview(service: Service, org_id: int, filters: Filters) -> Overview:
     today = local_today(service.clock)
-    with Session(service.engine) as session:
-        query = _filtered(org_id, filters)
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    with service.engine.connect() as conn:
+        where = _filtered(org_id, filters)
+        total = int(conn.execute(select(func.count()).select_from(trajectory_table)
+                                 .where(*where)).scalar_one())
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, filters.page), pages)
-        found = session.exec(query.order_by(col(Trajectory.id).desc())
-                             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        rows = [_row(service, r, today, _next_due(session, r.id)) for r in found]
-        return Overview(rows, total, page, pages, _per_state(service, session, org_id),
-                        _deadlines(session, org_id, today, today, today + timedelta(days=6)),
-                        [d for d in _deadlines(session, org_id, today, None, today - timedelta(days=1))
-                         if d["status"] == "overdue"])
+        rows = _page(service, conn, where, page, today)
+        return Overview(rows, total, page, pages, _per_state(service, conn, org_id),
+                        _deadlines(conn, org_id, _this_week(today), today),
+                        _deadlines(conn, org_id, _overdue(today), today))
 
 
-def _filtered(org_id: int, filters: Filters) -> Any:
-    query = select(Trajectory).where(Trajectory.organisation_id == org_id)
+def _filtered(org_id: int, filters: Filters) -> list[ColumnElement[bool]]:
+    t = trajectory_table.c
+    where = [t.organisation_id == org_id]
     if filters.flow:
-        query = query.where(Trajectory.flow == filters.flow)
+        where.append(t.flow == filters.flow)
     if filters.state:
-        query = query.where(Trajectory.state == filters.state)
+        where.append(t.state == filters.state)
     if filters.search:
-        query = query.where(func.lower(Trajectory.title).contains(
-            filters.search.strip()[:MAX_SEARCH].lower(), autoescape=True))
-    return query
+        where.append(func.lower(t.title).contains(filters.search.strip()[:MAX_SEARCH].lower(),
+                                                  autoescape=True))
+    return where
 
 
-def _next_due(session: Session, trajectory_id: int | None) -> DeadlineRow | None:
-    return session.exec(select(DeadlineRow).where(DeadlineRow.trajectory_id == trajectory_id,
-                                                  col(DeadlineRow.status).in_(ACTIVE_DEADLINE))
-                        .order_by(col(DeadlineRow.due)).limit(1)).first()
+def _page(service: Service, conn: Connection, where: list[ColumnElement[bool]], page: int,
+          today: date) -> list[dict[str, Any]]:
+    """The page's trajectories, newest first, each with its soonest running deadline."""
+    t = trajectory_table.c
+    found: Sequence[Any] = conn.execute(
+        select(t.id, t.flow, t.state, t.title, t.version, t.data).where(*where)
+        .order_by(t.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    soonest = _soonest_deadlines(conn, [row.id for row in found])
+    rows = []
+    for row in found:
+        summary = views.summary(row, service.flow(row.flow), today)
+        due = soonest.get(row.id)
+        summary["next_due"] = views.deadline(due, today) if due is not None else None
+        rows.append(summary)
+    return rows
 
 
-def _row(service: Service, row: Trajectory, today: date, due: DeadlineRow | None) -> dict[str, Any]:
-    found = views.summary(row, service.flow(row.flow), today)
-    found["next_due"] = views.deadline(due, today) if due else None
+def _soonest_deadlines(conn: Connection, trajectory_ids: list[int]) -> dict[int, Any]:
+    """Per trajectory, its running deadline that ends first (then the oldest)."""
+    d = deadline_table.c
+    found: dict[int, Any] = {}
+    if not trajectory_ids:
+        return found
+    for row in conn.execute(select(*DEADLINE_COLUMNS)
+                            .where(d.trajectory_id.in_(trajectory_ids), d.status.in_(ACTIVE_DEADLINE))
+                            .order_by(d.trajectory_id, d.due, d.id)):
+        found.setdefault(row.trajectory_id, row)
     return found
 
 
-def _per_state(service: Service, session: Session, org_id: int) -> list[dict[str, Any]]:
-    counted = session.exec(select(Trajectory.flow, Trajectory.state, func.count())
-                           .where(Trajectory.organisation_id == org_id)
-                           .group_by(col(Trajectory.flow), col(Trajectory.state))
-                           .order_by(col(Trajectory.flow), col(Trajectory.state))).all()
+def _per_state(service: Service, conn: Connection, org_id: int) -> list[dict[str, Any]]:
+    t = trajectory_table.c
+    counted = conn.execute(select(t.flow, t.state, func.count()).where(t.organisation_id == org_id)
+                           .group_by(t.flow, t.state).order_by(t.flow, t.state)).all()
     return [{"flow": flow, "flow_title": service.flow(flow).flow.title, "state": state,
              "state_label": service.flow(flow).flow.state(state).label, "count": count}
             for flow, state, count in counted]
 
 
-def _deadlines(session: Session, org_id: int, today: date, start: date | None,
-               end: date) -> list[dict[str, Any]]:
-    query = (select(DeadlineRow, Trajectory.title)
-             .where(DeadlineRow.trajectory_id == Trajectory.id, Trajectory.organisation_id == org_id,
-                    col(DeadlineRow.status).in_(ACTIVE_DEADLINE), DeadlineRow.due <= end))
-    if start is not None:
-        query = query.where(DeadlineRow.due >= start)
-    found = session.exec(query.order_by(col(DeadlineRow.due), col(DeadlineRow.id)).limit(50)).all()
-    return [{**views.deadline(row, today), "title": title} for row, title in found]
+def _this_week(today: date) -> ColumnElement[bool]:
+    d = deadline_table.c
+    return and_(d.status.in_(ACTIVE_DEADLINE), d.due >= today, d.due <= today + timedelta(days=6))
+
+
+def _overdue(today: date) -> ColumnElement[bool]:
+    """What views.shown_status calls overdue, of which the day has passed."""
+    d = deadline_table.c
+    return and_(d.status.in_(OVERDUE), d.due < today)
+
+
+def _deadlines(conn: Connection, org_id: int, which: ColumnElement[bool],
+               today: date) -> list[dict[str, Any]]:
+    """The organisation's first MAX_DEADLINES deadlines of `which`, soonest first."""
+    found: Sequence[Any] = conn.execute(_deadlines_of(org_id, which)).all()
+    return [{**views.deadline(row, today), "title": row.title} for row in found]
+
+
+def _deadlines_of(org_id: int, which: ColumnElement[bool]) -> Select[Any]:
+    d, t = deadline_table.c, trajectory_table.c
+    theirs = select(t.id).where(t.organisation_id == org_id)
+    return (select(*DEADLINE_COLUMNS, t.title).join(trajectory_table, t.id == d.trajectory_id)
+            .where(d.trajectory_id.in_(theirs), which)
+            .order_by(d.due, d.id).limit(MAX_DEADLINES))

@@ -327,4 +327,4 @@ def _purge(session: Session, now: datetime, months: int, org_id: int | None) -> 
                  .where(belongs, table.c.status.in_(DONE), table.c.purged_at.is_(None),
                         func.coalesce(table.c.sent_at, table.c.created_at) < cutoff)
                  .values(raw=b"", purged_at=now))
-    return int(session.execute(statement).rowcount or 0)
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]

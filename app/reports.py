@@ -14,21 +14,26 @@ ORM object), so that a page costs the same with a hundred trajectories or a hund
   per status, each at most `offset + limit` entries (the first page reads 3 × limit). One
   organisation's deadlines (a few hundred) are read through its trajectories and sorted.
 - The total is one COUNT, skipped when the page itself shows where the list ends.
+
+The lists only read: they need the engine, the clock and the flows (`Source`), not the whole
+Service with its mailer, so that `advies list` starts without importing what sends mail.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, Select, Table, and_, exists, func, or_, select, union_all
+from sqlalchemy import Connection, Engine, Select, Table, and_, exists, func, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from app import directory, views
-from app.service import Service
-from engine.clock import local_today
+from engine.clock import Clock, local_today
+from engine.errors import NotFound
+from engine.machine import CompiledFlow
+from flows import all_flows
 from storage.tables import ACTIVE_DEADLINE, DeadlineRow, Organisation, Trajectory
 
 #: Rows in a page unless asked otherwise, and at most.
@@ -74,11 +79,37 @@ def passed(today: date) -> ColumnElement[bool]:
     return or_(d.status == "overdue", and_(d.status == "running", d.due < today))
 
 
+class Source(Protocol):
+    """What the lists read from: app.service.Service is one, `Reader` the lighter one."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def flow(self, name: str) -> CompiledFlow: ...
+
+
+@dataclass
+class Reader:
+    """The engine, the clock and the flows, without the Service's mailer."""
+
+    engine: Engine
+    clock: Clock
+    flows: dict[str, CompiledFlow] = field(default_factory=all_flows)
+
+    def flow(self, name: str) -> CompiledFlow:
+        if name not in self.flows:  # in the words of Service.flow
+            raise NotFound(f"Onbekende stroom '{name}'. Bekend: {', '.join(self.flows)}.")
+        return self.flows[name]
+
+
 class Reports:
     """The lists behind `advies list` and `advies deadlines`. `limit` and `offset` are taken
     as given: the command line checks them (1 to MAX_LIMIT; 0 to MAX_OFFSET)."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Source) -> None:
         self.service = service
 
     def trajectories(self, filters: Filters = Filters(), *, limit: int = DEFAULT_LIMIT,

@@ -140,13 +140,25 @@ COUNTRY = (
 def country(engine: Engine, trajectory_count: int, org_count: int) -> list[Org]:
     """`trajectory_count` trajectories over `org_count` organisations, in the COUNTRY mix."""
     orgs = organisations(engine, org_count, prefix="land")
+    mix(engine, orgs, trajectory_count)
+    return orgs
+
+
+def big_organisation(engine: Engine, trajectory_count: int) -> Org:
+    """One organisation of its own with `trajectory_count` trajectories in the COUNTRY mix."""
+    org = organisations(engine, 1, prefix="groot")[0]
+    mix(engine, [org], trajectory_count)
+    return org
+
+
+def mix(engine: Engine, orgs: list[Org], trajectory_count: int) -> None:
+    """`trajectory_count` trajectories, round-robin over `orgs`, in the COUNTRY mix."""
     shares = sum(share for share, _, _ in COUNTRY)
     left = trajectory_count
     for index, (share, state, terms) in enumerate(COUNTRY):
         count = left if index == len(COUNTRY) - 1 else trajectory_count * share // shares
         trajectories(engine, orgs, count, state, terms)
         left -= count
-    return orgs
 
 
 def outbox(engine: Engine, raw: bytes, recipients: list[str], sender: str) -> None:

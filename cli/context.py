@@ -7,7 +7,7 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -15,13 +15,16 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import Engine
 
-from app.service import Service
-from cli.failures import click_errors, debugging, describe
+from cli.failures import ClickException, NoArgsIsHelpError, debugging, describe
 from engine import inputs
 from engine.dsl import SYSTEM
 from engine.errors import AdviesError, InvalidInput, NotAllowed, NotFound
 from settings import Settings
 from storage.db import checked_url, make_engine_without_pool, sqlite_file
+
+if TYPE_CHECKING:
+    from app.reports import Reader
+    from app.service import Service
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -54,8 +57,18 @@ def database(*, create: bool = False) -> Engine:
 
 
 def service() -> Service:
+    from app.service import Service  # with its mailer: not imported by the commands that only read
+
     config = settings()
     return Service(_engine(config.database_url, create=False), config)
+
+
+def reader() -> Reader:
+    """What the lists read from: the database and the clock of the settings, and the flows."""
+    from app.reports import Reader
+
+    config = settings()
+    return Reader(_engine(config.database_url, create=False), config.clock)
 
 
 def _engine(url: str, create: bool) -> Engine:
@@ -138,11 +151,11 @@ def run_safely(command: Any, argv: list[str]) -> int:
         result = command.main(args=argv, prog_name="advies", standalone_mode=False)
     except SystemExit:
         raise
-    except click_errors.NoArgsIsHelpError as error:  # `advies org`: the help, as asked
+    except NoArgsIsHelpError as error:  # `advies org`: the help, as asked
         error.show()
         return error.exit_code
     except BaseException as error:
-        if debugging() and not isinstance(error, AdviesError | click_errors.ClickException):
+        if debugging() and not isinstance(error, AdviesError | ClickException):
             raise
         failure = describe(error)
         say_failure(failure.message)

@@ -6,17 +6,17 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from app import org_file
-from app.service import Service
 from cli.context import database, out, settings
 from engine.clock import AMSTERDAM, FrozenClock
-from storage import migrate
 from storage.tables import ACTIVE_DEADLINE, Organisation, OutboxMessage
+
+if TYPE_CHECKING:
+    from app.service import Service
 
 SECRETARIAT = "secretariaat@example.org"
 LIAISON = "verbinding@example.org"
@@ -53,14 +53,17 @@ class Guide:
     def _mails(self, trajectory_id: int) -> None:
         with Session(self.svc.engine) as session:
             rows = session.exec(select(OutboxMessage).where(
-                OutboxMessage.trajectory_id == trajectory_id, OutboxMessage.id > self.mail_seen)
-                .order_by(OutboxMessage.id)).all()
+                OutboxMessage.trajectory_id == trajectory_id, col(OutboxMessage.id) > self.mail_seen)
+                .order_by(col(OutboxMessage.id))).all()
         for row in rows:
             out.print(f"  ✉ aan {row.recipient}: {escape(row.subject)}")
             self.mail_seen = max(self.mail_seen, row.id or 0)
 
 
 def _prepare(svc: Service) -> None:
+    from app import org_file  # imported by `demo` alone, not by every command
+    from storage import migrate
+
     migrate.upgrade(svc.engine)
     with Session(svc.engine) as session:
         if session.exec(select(Organisation).where(Organisation.slug == "demo")).first():
@@ -70,6 +73,8 @@ def _prepare(svc: Service) -> None:
 
 def run() -> None:
     """Een rondleiding: één traject van elke stroom, van begin tot eind, op een gesimuleerde klok."""
+    from app.service import Service  # imported by the commands that use it (cli/main.py)
+
     config = settings()
     engine = database(create=True)  # like `init`, the demo may make the database
     _prepare(Service(engine, config))

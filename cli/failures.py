@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +21,15 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from engine.errors import AdviesError
 from engine.terms import TermError
-from notifications.message import HeaderInjection
 
 try:
     from typer._click import exceptions as click_errors  # typer carries its own copy of Click
 except ImportError:  # pragma: no cover - older typer uses Click itself
     from click import exceptions as click_errors  # type: ignore[no-redef]
+
+#: The errors of typer's Click that the command line itself handles (cli.context.run_safely).
+ClickException = click_errors.ClickException
+NoArgsIsHelpError = click_errors.NoArgsIsHelpError
 
 BAD_INPUT, TRY_AGAIN, ELSE = 2, 4, 1
 NOT_SET_UP = "De database is nog niet ingericht. Voer eerst 'advies init' uit."
@@ -77,7 +81,7 @@ def describe(error: BaseException) -> Failure:
     """The Dutch sentence and exit code for `error`."""
     if isinstance(error, AdviesError):
         return Failure(error.message, error.exit_code)
-    if isinstance(error, HeaderInjection):
+    if _header_injection(error):
         return Failure(str(error), BAD_INPUT)
     if isinstance(error, click_errors.ClickException):
         return Failure(usage(error), error.exit_code)
@@ -88,6 +92,13 @@ def describe(error: BaseException) -> Failure:
     if isinstance(error, TermError):
         return Failure(str(error), BAD_INPUT)
     return Failure(*_other(error))
+
+
+def _header_injection(error: BaseException) -> bool:
+    """A header with a line break in it (notifications.message). Only a command that builds mail
+    can raise one, and it has imported that module; the others never need to (start-up)."""
+    message = sys.modules.get("notifications.message")
+    return message is not None and isinstance(error, message.HeaderInjection)
 
 
 def _other(error: BaseException) -> tuple[str, int]:

@@ -3,6 +3,10 @@
 Exit codes: 0 ok, 2 bad input, 3 not allowed in this state or for this actor,
 4 conflict with a concurrent change, 1 anything else. Every failure, typer's usage errors
 included, is one Dutch sentence on stderr, never a traceback (`Advies.__call__`).
+
+Every command starts a fresh interpreter, so each imports only what it uses: the web server,
+the worker, migrations and the organisation file are imported inside the commands that need
+them (tests/integration/test_cli_start_up.py), not by `advies list`.
 """
 
 from __future__ import annotations
@@ -10,13 +14,11 @@ from __future__ import annotations
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from app import org_edit, org_file
 from app.reports import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Filters, Reports
-from app.sign_in import SignIn
 from cli import calendar_cmd, demo, outbox_cmd, person_cmd, present, serve_cmd, worker_cmd
 from cli.context import (
     checked_note,
@@ -25,17 +27,18 @@ from cli.context import (
     out,
     parse_sets,
     print_json,
+    reader,
     reports,
     run_safely,
     service,
     settings,
     stored_id,
 )
-from engine import render
 from engine.errors import InvalidInput
 from flows import all_flows
-from settings import Settings
-from storage import migrate
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 
 class Advies(typer.Typer):
@@ -70,6 +73,9 @@ Offset = Annotated[int, typer.Option("--offset", help="Sla zoveel regels over: d
 def init(demo_data: Annotated[bool, typer.Option("--demo", help="Laad een verzonnen organisatie.")]
          = False) -> None:
     """Maak de database aan of werk haar bij."""
+    from app import org_file
+    from storage import migrate
+
     engine = database(create=True)
     migrate.upgrade(engine)
     out.print("Database is klaar.")
@@ -94,6 +100,8 @@ def _made_demo_key(config: Settings) -> bool:
 @reports
 def org_load(file: Path, as_json: Json = False) -> None:
     """Laad organisaties, mensen, rollen, termijnen en reces uit een TOML-bestand."""
+    from app import org_file
+
     loaded = org_file.load(database(), file)
     summary = [{"slug": o["slug"], "name": o["name"], "people": len(o["people"])} for o in loaded]
     if as_json:
@@ -112,6 +120,8 @@ def org_export(slug: str,
                    "--overwrite", help="Een bestaand bestand mag worden overschreven.")] = False) -> None:
     """Schrijf een organisatie zoals ze nu in de database staat als organisatiebestand (TOML),
     dat 'advies org load' weer inleest."""
+    from app import org_edit, org_file
+
     text = org_edit.file_text(database(), slug)
     if output is None:
         _print_utf8(text)
@@ -167,7 +177,7 @@ def list_(flow: Annotated[str | None, typer.Option("--flow")] = None,
           as_json: Json = False) -> None:
     """Toon de trajecten, een pagina tegelijk, op nummer."""
     paged = paging(limit, offset)
-    page = Reports(service()).trajectories(Filters(org, flow, state, overdue), **paged)
+    page = Reports(reader()).trajectories(Filters(org, flow, state, overdue), **paged)
     print_json(page.rows) if as_json else present.trajectory_page(page)
 
 
@@ -177,7 +187,7 @@ def deadlines(org: Org = None, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0,
               as_json: Json = False) -> None:
     """Toon de lopende termijnen, een pagina tegelijk, de eerste bovenaan."""
     paged = paging(limit, offset)
-    page = Reports(service()).deadlines(org, **paged)
+    page = Reports(reader()).deadlines(org, **paged)
     print_json(page.rows) if as_json else present.deadline_page(page)
 
 
@@ -198,8 +208,8 @@ def flows_list(ctx: typer.Context, as_json: Json = False) -> None:
     """Toon de stromen die Adviestraject kent."""
     if ctx.invoked_subcommand:
         return
-    rows = [{"name": f.name, "title": f.flow.title, "version": f.flow.version,
-             "states": [s.name for s in f.flow.states]} for f in all_flows().values()]
+    rows: list[dict[str, Any]] = [{"name": f.name, "title": f.flow.title, "version": f.flow.version,
+                                   "states": [s.name for s in f.flow.states]} for f in all_flows().values()]
     if as_json:
         print_json(rows)
         return
@@ -212,6 +222,8 @@ def flows_list(ctx: typer.Context, as_json: Json = False) -> None:
 def flows_show(name: str, fmt: Annotated[str, typer.Option("--format", help="md, mermaid of svg")]
                = "md") -> None:
     """Toon een stroom als tabel (md), diagram (mermaid) of plaatje (svg)."""
+    from engine import render
+
     flows = all_flows()
     if name not in flows:
         raise InvalidInput(f"Onbekende stroom '{name}'. Bekend: {', '.join(flows)}.")
@@ -229,6 +241,8 @@ def flows_show(name: str, fmt: Annotated[str, typer.Option("--format", help="md,
 @reports
 def sign_in_link(email: str, org: Annotated[str, typer.Option("--org")]) -> None:
     """Maak een inloglink voor de webpagina's (15 minuten, één keer), voor een beheerder."""
+    from app.sign_in import SignIn
+
     found = service()
     found.settings.signing_key()
     out.print(SignIn(found).link_for(email, org), soft_wrap=True)

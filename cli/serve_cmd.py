@@ -13,20 +13,20 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from sqlalchemy import text
 
-from app.service import Service
-from app.sign_in import SignIn
 from cli.context import out, reports, service
 from engine.errors import AdviesError, InvalidInput
-from notifications.delivery import check_mail_settings
-from settings import Settings
-from web.app import RedactLinks, create_app
-from worker.main import Background, start_background
+
+if TYPE_CHECKING:  # the web server and the worker are imported when `serve` runs, not for every command
+    import uvicorn
+
+    from app.service import Service
+    from settings import Settings
+    from worker.main import Background
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAX_PORT = 65535
@@ -40,6 +40,8 @@ def serve(host: Annotated[str, typer.Option("--host", help="Adres om op te luist
               "--inloglinks", help="Toon voor elke rol een inloglink (voor de demo).")] = False,
           ) -> None:
     """Start de webpagina's achter de persoonlijke links, met het achtergrondwerk erbij."""
+    from notifications.delivery import check_mail_settings
+
     _check_port_number(port)
     found = service()
     _check_database(found)
@@ -70,6 +72,8 @@ def _reachable(host: str) -> str:
 
 
 def _welcome(found: Service, sign_in_links: bool) -> None:
+    from app.sign_in import SignIn
+
     address = found.settings.base_url.rstrip("/")
     out.print(f"Adviestraject draait op {address} (Ctrl-C stopt).")
     if not sign_in_links:
@@ -126,6 +130,8 @@ def _start_worker(settings: Settings, unblocked: set[int | signal.Signals]) -> B
     """Start the worker's threads with the stop signals blocked: they inherit the mask, so only
     this thread hears a stop, and never while the worker is half started. The caller unblocks
     once it holds the worker, so that a stop meanwhile still shuts the worker down."""
+    from worker.main import start_background
+
     try:
         return start_background(settings)
     except BaseException:
@@ -134,6 +140,10 @@ def _start_worker(settings: Settings, unblocked: set[int | signal.Signals]) -> B
 
 
 def _server(found: Service, host: str, port: int) -> uvicorn.Server:
+    import uvicorn
+
+    from web.app import RedactLinks, create_app
+
     config = uvicorn.Config(create_app(found), host=host, port=port, server_header=False,
                             proxy_headers=False, log_level="info",
                             timeout_graceful_shutdown=GRACEFUL_SECONDS)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.context import out, print_json, reports, settings
-from notifications.delivery import check_mail_settings
-from worker.main import PassReport, run
+
+if TYPE_CHECKING:  # the worker is imported when `worker` runs, not for every command
+    from worker.main import PassReport
 
 
 @reports
@@ -20,6 +21,9 @@ def worker(once: bool = typer.Option(False, "--once", help="Eén ronde en dan st
     Zonder --once blijft de werker draaien tot SIGTERM of Ctrl-C. Met --once is de exitcode 1
     als er iets echt misging: een traject overgeslagen, mail definitief mislukt of gepauzeerd.
     """
+    from notifications.delivery import check_mail_settings
+    from worker.main import run
+
     config = settings()
     config.signing_key()  # the worker renders personal links: refuse to start without a key
     check_mail_settings(config)  # mail settings that cannot work: refuse to start, say why

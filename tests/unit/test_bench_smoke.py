@@ -26,7 +26,7 @@ FIGURES = {
     "due deadlines swept, 1 worker", "due deadlines swept, 2 workers",
     "worker start-up and first pass", "worker peak RSS", "worker pass vs 20 pending",
     "advies list: first page", "advies list: peak RSS",
-    "advies deadlines: first page", "advies deadlines: peak RSS",
+    "advies deadlines: first page", "advies deadlines: peak RSS", "web overview: first page",
     "delivery to aiosmtpd, 1 connection(s)", "delivery to aiosmtpd, 10 connection(s)",
     "plain event with 40 trajectories",
 }

@@ -1,0 +1,58 @@
+"""Every `advies` command starts a fresh interpreter, so each imports only what it uses: the lists
+start without the web server, the worker, migrations, the organisation editor or what sends
+mail; the commands that need those still find them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.advies_cli import environment, run
+
+#: Modules that `advies list` and `advies deadlines` never need.
+NOT_FOR_LISTS = ("fastapi", "uvicorn", "web.app", "worker.main", "alembic", "app.org_edit",
+                 "app.org_file", "app.service", "app.mailer", "icalendar", "jinja2")
+#: Runs one command in this interpreter's way and prints the modules it imported.
+MODULES_AFTER = """
+import json, sys
+from cli.main import app
+sys.argv = ["advies", *sys.argv[1:]]
+try:
+    app()
+except SystemExit as done:
+    code = done.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_the_lists_import_neither_the_web_nor_the_worker_nor_mail(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    assert run(env, "init", "--demo").returncode == 0
+    for command in ("list", "deadlines"):
+        found = _imported(env, command, "--json")
+        assert found["code"] == 0, found
+        assert [m for m in NOT_FOR_LISTS if m in found["modules"]] == []
+
+
+def test_the_commands_that_need_them_still_import_them(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    assert run(env, "init", "--demo").returncode == 0
+    exported = run(env, "org", "export", "demo")
+    assert exported.returncode == 0, exported.stderr
+    assert 'slug = "demo"' in exported.stdout
+    listed = run(env, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "Geen trajecten gevonden." in listed.stdout
+    refused = run(env, "serve", "--port", "0")
+    assert refused.returncode == 2
+    assert "Poort 0 bestaat niet" in refused.stderr
+
+
+def _imported(env: dict[str, str], *args: str) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", MODULES_AFTER, *args], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    found: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return found
