@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from engine.dsl import SYSTEM, Actor, OrgGroup, OrgSettings, Recipients, Words
 from engine.errors import NotFound
+from storage.db import detached
 from storage.tables import Organisation, Person
+
+person_table = Person.__table__  # type: ignore[attr-defined]
 
 
 def organisation(session: Session, slug: str) -> Organisation:
@@ -48,6 +52,40 @@ def groups_of(org: Organisation) -> dict[str, OrgGroup]:
 def people(session: Session, org_id: int) -> dict[str, Person]:
     rows = session.exec(select(Person).where(Person.organisation_id == org_id)).all()
     return {p.email: p for p in rows}
+
+
+class People:
+    """The people of one organisation as an event needs them: the ones it names at once (the
+    actor), everyone only when asked for (a person field of the input, a mail's recipients).
+    Read with Core, for reading only."""
+
+    def __init__(self, conn: Connection, org_id: int, named: dict[str, Person]) -> None:
+        self.conn = conn
+        self.org_id = org_id
+        self.named = named
+        self._everyone: dict[str, Person] | None = None
+
+    @classmethod
+    def all_of(cls, conn: Connection, org_id: int, everyone: dict[str, Person]) -> People:
+        people = cls(conn, org_id, everyone)
+        people._everyone = everyone
+        return people
+
+    def everyone(self) -> dict[str, Person]:
+        if self._everyone is None:
+            rows = self.conn.execute(person_table.select().where(
+                person_table.c.organisation_id == self.org_id)).mappings()
+            self._everyone = {p.email: p for p in (detached(Person, r) for r in rows)}
+        return self._everyone
+
+    def is_person(self, email: str) -> bool:
+        """Someone of the organisation who still has a role (not someone who left)."""
+        found = self.everyone().get(email)
+        return found is not None and bool(found.roles)
+
+    def has_role(self, email: str, role: str) -> bool:
+        found = self.everyone().get(email)
+        return found is not None and role in found.roles
 
 
 def actor(directory: dict[str, Person], email: str, data: dict[str, Any],

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache, lru_cache
 from typing import Any, overload
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, Select, Table, and_, bindparam, literal, text
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
@@ -34,8 +36,9 @@ from engine.terms import FUTURE_YEARS, TermError, format_date, latest_day
 from flows import TEMPLATE_DIR, all_flows
 from notifications.render import Renderer
 from settings import Settings
-from storage.db import DatabaseBusy, busy, is_busy, is_postgres, transaction, waits_for
+from storage.db import DatabaseBusy, busy, detached, is_busy, is_postgres, transaction, waits_for
 from storage.tables import (
+    ACTIVE_DEADLINE,
     DeadlineRow,
     HistoryEntry,
     Organisation,
@@ -57,17 +60,19 @@ class Opening:
     """Who opens a trajectory, in which organisation."""
 
     org: Organisation
-    people: dict[str, Person]
+    people: directory.People
     who: Actor
 
 
 @dataclass
 class Loaded:
-    """A trajectory with everything an event needs, read in the event's transaction."""
+    """A trajectory with everything an event needs, read in the event's transaction with Core
+    (two statements): the row, its organisation, the actor and its deadlines. The instances
+    are in no session; the Writer writes what changes."""
 
     row: Trajectory
     org: Organisation
-    people: dict[str, Person]
+    people: directory.People
     deadlines: list[DeadlineRow]
 
 
@@ -88,9 +93,10 @@ class Service:
 
     def show(self, trajectory_id: int) -> dict[str, Any]:
         with Session(self.engine) as session:
-            loaded = self._load(session, trajectory_id, lock=False)
-            return views.trajectory(loaded.row, self.flow(loaded.row.flow), session,
-                                    local_today(self.clock))
+            row = session.get(Trajectory, trajectory_id)
+            if row is None:
+                raise NotFound(f"Traject {trajectory_id} bestaat niet.")
+            return views.trajectory(row, self.flow(row.flow), session, local_today(self.clock))
 
     # --- starting --------------------------------------------------------------------------
 
@@ -100,25 +106,26 @@ class Service:
         with self._guarded(), transaction(self.engine) as session:
             org = directory.organisation(session, org_slug)
             self._check_uses(org, compiled)
-            people = directory.people(session, _id(org))
-            who = directory.actor(people, actor_email, {}, directory.chairs_of(org))
+            people = directory.People.all_of(session.connection(), _id(org),
+                                              directory.people(session, _id(org)))
+            who = directory.actor(people.everyone(), actor_email, {}, directory.chairs_of(org))
             today = local_today(self.clock)
             payload = self._payload(compiled.flow.start_fields, {**raw, "title": title},
                                     "start", people, org, today)
             ctx = self._context(compiled.flow.start, payload, payload, who, org, today, [])
-            row = self._open(session, compiled, compiled.start(ctx), Opening(org, people, who),
-                             payload, note)
+            row = self._open(session.connection(), compiled, compiled.start(ctx),
+                             Opening(org, people, who), payload, note)
             trajectory_id = _id(row)
         return self.show(trajectory_id)
 
-    def _open(self, session: Session, compiled: CompiledFlow, outcome: effects.Outcome,
+    def _open(self, conn: Connection, compiled: CompiledFlow, outcome: effects.Outcome,
               opening: Opening, payload: dict[str, Any], note: str | None) -> Trajectory:
         """Write a new trajectory in its start state, with its history, deadlines and mail."""
         now, today = self.clock.now(), local_today(self.clock)
         row = Trajectory(organisation_id=_id(opening.org), flow=compiled.name,
                          flow_version=compiled.flow.version, state=outcome.dest,
                          title=payload["title"], data={}, created_at=now, updated_at=now)
-        Writer(session, self.mailer, opening.org, now, today).apply(
+        Writer(conn, self.mailer, opening.org, now, today).apply(
             row, outcome, opening.who, opening.people, [], note, payload)
         return row
 
@@ -129,7 +136,7 @@ class Service:
                 f"{org.name} gebruikt '{compiled.flow.title}' ({compiled.name}) niet. "
                 f"Deze organisatie gebruikt: {', '.join(org.flows)}.")
 
-    def _start_linked(self, session: Session, origin: Trajectory, effect: effects.StartLinked,
+    def _start_linked(self, conn: Connection, origin: Trajectory, effect: effects.StartLinked,
                       opening: Opening) -> None:
         """A handoff: start the linked trajectory in the caller's transaction, and link both."""
         compiled = self.flow(effect.spec.flow)
@@ -138,13 +145,15 @@ class Service:
         ctx = self._context(compiled.flow.start, payload, payload, opening.who, opening.org,
                             local_today(self.clock), [])
         note = f"Vervolg van {self.flow(origin.flow).flow.title.lower()}, traject {origin.id}."
-        row = self._open(session, compiled, compiled.opening(ctx), opening, payload, note)
-        session.add(TrajectoryLink(from_id=_id(origin), to_id=_id(row), relation=effect.spec.relation))
-        session.add(TrajectoryLink(from_id=_id(row), to_id=_id(origin), relation=effect.spec.back))
-        session.add(HistoryEntry(
-            trajectory_id=_id(origin), at=self.clock.now(), actor=opening.who.email, event="linked",
-            from_state=origin.state, to_state=origin.state, payload={"trajectory": row.id},
-            note=f"Voortgezet als {compiled.flow.title.lower()}, traject {row.id}."))
+        row = self._open(conn, compiled, compiled.opening(ctx), opening, payload, note)
+        conn.execute(LINK.insert(), [
+            {"from_id": _id(origin), "to_id": _id(row), "relation": effect.spec.relation},
+            {"from_id": _id(row), "to_id": _id(origin), "relation": effect.spec.back}])
+        conn.execute(HISTORY.insert(), {
+            "trajectory_id": _id(origin), "at": self.clock.now(), "actor": opening.who.email,
+            "event": "linked", "from_state": origin.state, "to_state": origin.state,
+            "payload": {"trajectory": row.id},
+            "note": f"Voortgezet als {compiled.flow.title.lower()}, traject {row.id}."})
 
     # --- firing ----------------------------------------------------------------------------
 
@@ -162,8 +171,8 @@ class Service:
              report: bool = True) -> dict[str, Any] | None:
         """Fire one event in one transaction; returns the trajectory as `show` does (unless
         `report` is False, for callers that do not need it)."""
-        with self._guarded(), transaction(self.engine) as session:
-            self.fire_in_session(session, trajectory_id, event, actor_email, raw or {}, note)
+        with self._guarded(), self.engine.begin() as conn:
+            self.fire_on(conn, trajectory_id, event, actor_email, raw or {}, note)
         return self.show(trajectory_id) if report else None
 
     def answer(self, token: str, event: str) -> dict[str, Any]:
@@ -189,7 +198,8 @@ class Service:
             if session.get(UsedToken, claims.jti) is not None:
                 raise tokens.USED
             email = link_holder(session, claims)
-            self.fire_in_session(session, claims.trajectory_id, event, email, {}, None, wait=wait)
+            self.fire_on(session.connection(), claims.trajectory_id, event, email, {}, None,
+                         wait=wait)
             session.add(UsedToken(jti=claims.jti, trajectory_id=claims.trajectory_id,
                                   used_at=self.clock.now()))
 
@@ -218,63 +228,66 @@ class Service:
                         raw: dict[str, str], note: str | None, *, wait: bool = False) -> None:
         """Fire inside the caller's transaction (the sweep claims and fires in one). With
         `wait`, the trajectory's row is taken before it is read, waiting for another writer."""
-        loaded = self._load(session, trajectory_id, lock=True, wait=wait)
+        self.fire_on(session.connection(), trajectory_id, event, actor_email, raw, note, wait=wait)
+
+    def fire_on(self, conn: Connection, trajectory_id: int, event: str, actor_email: str,
+                raw: dict[str, str], note: str | None, *, wait: bool = False) -> None:
+        """`fire_in_session` on the transaction's connection: read and written with Core."""
+        loaded = self._load(conn, trajectory_id, actor_email, wait=wait)
         now, today = self.clock.now(), local_today(self.clock)  # the moment the row is ours
         compiled = self.flow(loaded.row.flow)
         if event not in compiled.events:
             raise InvalidInput(f"Onbekende gebeurtenis '{event}' voor {compiled.flow.title}.")
-        who = directory.actor(loaded.people, actor_email, loaded.row.data,
+        who = directory.actor(loaded.people.named, actor_email, loaded.row.data,
                               directory.chairs_of(loaded.org))
         ctx = self._context(loaded.row.state, dict(loaded.row.data), {}, who, loaded.org,
                             today, loaded.deadlines)
         found = compiled.check_allowed(ctx, event)  # state, role, suspension: before the input
         payload = self._payload(found[0].fields, raw, event, loaded.people, loaded.org, today)
         outcome = compiled.fire(replace(ctx, payload=payload), event)
-        Writer(session, self.mailer, loaded.org, now, today).apply(
+        Writer(conn, self.mailer, loaded.org, now, today).apply(
             loaded.row, outcome, who, loaded.people, loaded.deadlines, note, payload)
         for effect in outcome.effects:
             if isinstance(effect, effects.StartLinked):
-                self._start_linked(session, loaded.row, effect,
+                self._start_linked(conn, loaded.row, effect,
                                    Opening(loaded.org, loaded.people, who))
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _load(self, session: Session, trajectory_id: int, *, lock: bool,
+    def _load(self, conn: Connection, trajectory_id: int, actor_email: str, *,
               wait: bool = False) -> Loaded:
-        query = select(Trajectory).where(Trajectory.id == trajectory_id)
-        if lock and wait:
-            self._wait_for_row(session, trajectory_id)
-        if lock and is_postgres(self.engine):
-            query = query.with_for_update(nowait=not wait)
-        row = session.exec(query).first()
-        if row is None:
+        """The trajectory (locked on PostgreSQL: NOWAIT, or waiting with `wait`), its
+        organisation, the actor and its deadlines that still count, in one statement."""
+        if wait:
+            self._wait_for_row(conn, trajectory_id)
+        rows = [tuple(r) for r in conn.execute(_loading(is_postgres(self.engine), wait), {
+            "tid": trajectory_id, "email": actor_email.strip().lower()})]
+        if not rows:
             raise NotFound(f"Traject {trajectory_id} bestaat niet.")
-        org = session.get(Organisation, row.organisation_id)
-        assert org is not None
-        deadlines = list(session.exec(
-            select(DeadlineRow).where(DeadlineRow.trajectory_id == trajectory_id)
-            .order_by(col(DeadlineRow.id))).all())
-        return Loaded(row, org, directory.people(session, _id(org)), deadlines)
+        row = detached(Trajectory, _part(rows[0], TRAJECTORY))
+        org = detached(Organisation, _part(rows[0], ORGANISATION))
+        person = _part(rows[0], PERSON)
+        named = {person["email"]: detached(Person, person)} if person["id"] is not None else {}
+        deadlines = [detached(DeadlineRow, d) for d in (_part(r, DEADLINE) for r in rows)
+                     if d["id"] is not None]
+        return Loaded(row, org, directory.People(conn, row.organisation_id, named), deadlines)
 
-    def _wait_for_row(self, session: Session, trajectory_id: int) -> None:
+    def _wait_for_row(self, conn: Connection, trajectory_id: int) -> None:
         """Make this transaction the trajectory's writer before reading it, waiting for another
         (bounded: SQLite's busy timeout; PostgreSQL's lock_timeout, set here)."""
         if is_postgres(self.engine):
             seconds = waits_for(self.engine)
-            session.execute(text(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'"))
+            conn.execute(text(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'"))
             return
-        session.execute(text("UPDATE trajectory SET version = version WHERE id = :id"),
-                        {"id": trajectory_id})
+        conn.execute(text("UPDATE trajectory SET version = version WHERE id = :id"),
+                     {"id": trajectory_id})
 
     @staticmethod
-    def _payload(fields: Any, raw: dict[str, str], event: str, people: dict[str, Person],
+    def _payload(fields: Any, raw: dict[str, str], event: str, people: directory.People,
                  org: Organisation, today: date) -> dict[str, Any]:
-        payload = inputs.coerce(tuple(fields), raw, event=event,
-                                is_person=lambda email: email in people
-                                and bool(people[email].roles),
-                                groups=list(directory.groups_of(org)),
-                                has_role=lambda email, role: email in people
-                                and role in people[email].roles)
+        """The checked input; everyone of the organisation is read only for a person field."""
+        payload = inputs.coerce(tuple(fields), raw, event=event, is_person=people.is_person,
+                                groups=list(directory.groups_of(org)), has_role=people.has_role)
         _not_too_far_ahead(tuple(fields), payload, today)
         return payload
 
@@ -290,11 +303,17 @@ class Service:
         return _ConflictGuard(self.engine, used)
 
 
+_latest_day = lru_cache(maxsize=8)(latest_day)  # a calendar computation, the same all day
+
+
 def _not_too_far_ahead(fields: tuple[Field, ...], payload: dict[str, Any], today: date) -> None:
     """A date more than FUTURE_YEARS ahead is a typing error (2062 for 2026), refused as input."""
-    last = latest_day(today)
-    for f in fields:
-        if f.kind == "date" and f.name in payload and date.fromisoformat(payload[f.name]) > last:
+    dates = [f for f in fields if f.kind == "date" and f.name in payload]
+    if not dates:
+        return
+    last = _latest_day(today)
+    for f in dates:
+        if date.fromisoformat(payload[f.name]) > last:
             raise InvalidInput(
                 f"{f.label} ({f.name}): {format_date(date.fromisoformat(payload[f.name]))} ligt "
                 f"meer dan {FUTURE_YEARS} jaar na vandaag; controleer de datum.")
@@ -338,6 +357,42 @@ def _is_lock_error(error: DBAPIError) -> bool:
     message = str(error.orig).lower()
     return any(s in message for s in ("could not obtain lock", "could not serialize",
                                       "deadlock detected"))
+
+
+TRAJECTORY: Table = Trajectory.__table__  # type: ignore[attr-defined]
+ORGANISATION: Table = Organisation.__table__  # type: ignore[attr-defined]
+PERSON: Table = Person.__table__  # type: ignore[attr-defined]
+DEADLINE: Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+LINK: Table = TrajectoryLink.__table__  # type: ignore[attr-defined]
+HISTORY: Table = HistoryEntry.__table__  # type: ignore[attr-defined]
+#: The tables of the loading statement, in the order of its columns.
+LOADED = (TRAJECTORY, ORGANISATION, PERSON, DEADLINE)
+_SLICES = {t.name: slice(sum(len(u.c) for u in LOADED[:n]), sum(len(u.c) for u in LOADED[:n + 1]))
+           for n, t in enumerate(LOADED)}
+
+
+@cache
+def _loading(postgres: bool, wait: bool) -> Select[Any]:
+    """The trajectory with its organisation, the actor (when they are a person of it) and one
+    row for each deadline that still counts (app.writer.active_deadlines), at least one row; on
+    PostgreSQL the trajectory's row (only) is locked. The statuses are bound one by one: an IN
+    of a list would be rendered again at each execution."""
+    active = DEADLINE.c.status.in_([literal(s) for s in ACTIVE_DEADLINE])
+    query = (core_select(*(c for table in LOADED for c in table.c))
+             .join(ORGANISATION, ORGANISATION.c.id == TRAJECTORY.c.organisation_id)
+             .outerjoin(PERSON, and_(PERSON.c.organisation_id == TRAJECTORY.c.organisation_id,
+                                     PERSON.c.email == bindparam("email")))
+             .outerjoin(DEADLINE, and_(DEADLINE.c.trajectory_id == TRAJECTORY.c.id, active))
+             .where(TRAJECTORY.c.id == bindparam("tid"))
+             .order_by(DEADLINE.c.id))
+    if postgres:
+        query = query.with_for_update(nowait=not wait, of=TRAJECTORY)
+    return query
+
+
+def _part(values: tuple[Any, ...], table: Table) -> dict[str, Any]:
+    """One table's columns of a loading row, by name."""
+    return dict(zip(table.c.keys(), values[_SLICES[table.name]], strict=True))
 
 
 def _id(row: Organisation | Trajectory) -> int:

@@ -5,20 +5,27 @@ write lock of the database, and a call to thousands of members takes seconds to 
 lock is held only for the writing itself (the trajectory's version check comes first, then
 history, deadlines and the rendered rows). A new trajectory is inserted first: its id is in its
 mail.
+
+Everything is written with Core statements on the transaction's connection, at once and in that
+order: the instances an event changes were read with Core (app.service) and are in no session.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import Connection, Table, Update, bindparam, insert, inspect, update
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import SQLModel
 
 from app import directory
 from app.mailer import Mailer, MailJob
 from engine import effects
 from engine.dsl import Actor
+from storage.db import fresh
 from storage.tables import (
     ACTIVE_DEADLINE,
     DeadlineRow,
@@ -29,6 +36,22 @@ from storage.tables import (
     Trajectory,
 )
 
+history_table: Table = HistoryEntry.__table__  # type: ignore[attr-defined]
+deadline_table: Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+outbox_table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+trajectory_table: Table = Trajectory.__table__  # type: ignore[attr-defined]
+T = trajectory_table
+#: The version check: a trajectory moves only from the version it was read at (its data written
+#: only when the event changed it).
+MOVE = (update(T).where(T.c.id == bindparam("b_id"), T.c.version == bindparam("b_version"))
+        .values(state=bindparam("state"), updated_at=bindparam("updated_at"),
+                version=bindparam("b_version") + 1))
+MOVE_WITH_DATA = MOVE.values(data=bindparam("data"))
+#: A deadline's columns an event may change (all but its key and trajectory).
+CHANGEABLE = frozenset(c.name for c in deadline_table.c if c.name not in ("id", "trajectory_id"))
+INSERT = {table.name: insert(table) for table in (trajectory_table, history_table, deadline_table,
+                                                  outbox_table)}
+
 
 def active_deadlines(rows: list[DeadlineRow]) -> dict[str, DeadlineRow]:
     return {d.name: d for d in rows if d.status in ACTIVE_DEADLINE}
@@ -37,46 +60,78 @@ def active_deadlines(rows: list[DeadlineRow]) -> dict[str, DeadlineRow]:
 class Writer:
     """Applies one outcome inside the caller's transaction; never commits."""
 
-    def __init__(self, session: Session, mailer: Mailer, org: Organisation, now: datetime,
+    def __init__(self, conn: Connection, mailer: Mailer, org: Organisation, now: datetime,
                  today: date) -> None:
-        self.session = session
+        self.conn = conn
         self.org = org
         self.mailer = mailer
         self.now = now
         self.today = today
+        self.started: list[DeadlineRow] = []
+        self.changed: list[DeadlineRow] = []
 
     def apply(
         self,
         row: Trajectory,
         outcome: effects.Outcome,
         who: Actor,
-        people: dict[str, Person],
+        people: directory.People,
         deadlines: list[DeadlineRow],
         note: str | None,
         payload: dict[str, Any],
     ) -> None:
+        new = row.id is None
+        data_changed = row.data != outcome.data
         row.state = outcome.dest
         row.data = dict(outcome.data)
         row.updated_at = self.now
-        if row.id is None:
-            self._write_row(row)  # a new trajectory: its id first, its deadlines and mail name it
-        self._deadlines(row, outcome, deadlines)  # in the session only: nothing written yet
+        if new:
+            self._insert_row(row)  # a new trajectory: its id first, its deadlines and mail name it
+        self._deadlines(row, outcome, deadlines)  # in memory only: nothing written yet
         mails = self._mails(row, outcome, who, people, deadlines, note, payload)
-        self._write_row(row)  # the first write of an event: the version check, then the rest
+        if not new:
+            self._move(row, data_changed)  # the first write: the version check, then the rest
         self._history(row, outcome, who, note, payload)
-        self.session.add_all(mails)
+        self._write_deadlines()
+        self._insert(outbox_table, mails)
 
-    def _write_row(self, row: Trajectory) -> None:
-        self.session.add(row)
-        self.session.flush()  # the version check (and a new row's id) before anything else
+    def _insert_row(self, row: Trajectory) -> None:
+        found = self.conn.execute(INSERT[trajectory_table.name], _values(row, trajectory_table))
+        assert found.inserted_primary_key is not None
+        row.id = found.inserted_primary_key[0]
+
+    def _move(self, row: Trajectory, data_changed: bool) -> None:
+        """The new state, if the row is still at the version it was read at."""
+        values = {"b_id": row.id, "b_version": row.version, "state": row.state,
+                  "updated_at": row.updated_at}
+        if data_changed:
+            moved = self.conn.execute(MOVE_WITH_DATA, {**values, "data": row.data})
+        else:
+            moved = self.conn.execute(MOVE, values)
+        if moved.rowcount != 1:
+            raise StaleDataError(f"Trajectory {row.id} changed since version {row.version}.")
+        row.version += 1
 
     def _history(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
                  note: str | None, payload: dict[str, Any]) -> None:
         assert row.id is not None
-        self.session.add(HistoryEntry(
-            trajectory_id=row.id, at=self.now, actor=who.email, event=outcome.event,
-            from_state=outcome.source, to_state=outcome.dest, note=note, payload=payload,
-        ))
+        self.conn.execute(INSERT[history_table.name], {
+            "trajectory_id": row.id, "at": self.now, "actor": who.email, "event": outcome.event,
+            "from_state": outcome.source, "to_state": outcome.dest, "note": note,
+            "payload": payload})
+
+    def _write_deadlines(self) -> None:
+        self._insert(deadline_table, self.started)
+        for deadline in self.changed:
+            names = tuple(sorted(CHANGEABLE - inspect(deadline).unmodified))
+            if names:  # the columns this event set, whatever it set them to
+                self.conn.execute(_changing(names), {
+                    "b_id": deadline.id, **{name: getattr(deadline, name) for name in names}})
+
+    def _insert(self, table: Table, rows: list[Any]) -> None:
+        """New rows of `table`, from instances built in memory, in one statement."""
+        if rows:
+            self.conn.execute(INSERT[table.name], _one_or_many([_values(r, table) for r in rows]))
 
     def _deadlines(self, row: Trajectory, outcome: effects.Outcome,
                    deadlines: list[DeadlineRow]) -> None:
@@ -92,18 +147,18 @@ class Writer:
     def _start(self, row: Trajectory, effect: effects.StartDeadline) -> DeadlineRow:
         assert row.id is not None
         spec = effect.spec
-        deadline = DeadlineRow(
-            trajectory_id=row.id, name=spec.name, label=spec.label, due=effect.due,
+        deadline = fresh(
+            DeadlineRow, trajectory_id=row.id, name=spec.name, label=spec.label, due=effect.due,
             explanation=effect.explanation, alert_roles=list(spec.alert),
             on_expiry=spec.on_expiry, atw=spec.atw, started_on=self.today,
         )
-        self.session.add(deadline)
+        self.started.append(deadline)
         return deadline
 
     def _close(self, deadline: DeadlineRow, status: str) -> None:
         deadline.status = status
         deadline.closed_on = self.today
-        self.session.add(deadline)
+        self.changed.append(deadline)
 
     def _change(self, deadline: DeadlineRow, effect: effects.ChangeDeadline) -> None:
         if effect.due != deadline.due:
@@ -113,16 +168,17 @@ class Writer:
         deadline.explanation = effect.explanation
         deadline.status = effect.status
         deadline.suspended_on = effect.suspended_on
-        self.session.add(deadline)
+        self.changed.append(deadline)
 
     def _mails(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
-               people: dict[str, Person], deadlines: list[DeadlineRow], note: str | None,
+               directory_: directory.People, deadlines: list[DeadlineRow], note: str | None,
                payload: dict[str, Any]) -> list[OutboxMessage]:
-        """The rendered outbox rows of the outcome's mails; renders only, reads and writes
-        nothing (no query, so the session does not flush before the version check)."""
+        """The rendered outbox rows of the outcome's mails; renders and reads (everyone of the
+        organisation, only when there is mail), writes nothing."""
         sends = [e.mail for e in outcome.effects if isinstance(e, effects.SendMail)]
         if not sends:
             return []
+        people = directory_.everyone()
         context = mail_context(row, who, people, deadlines, note, payload, self.org)
         context["base_url"] = self.mailer.settings.base_url
         job = MailJob(row, context, self.now, deadlines)
@@ -130,6 +186,23 @@ class Writer:
         for mail in sends:
             rows += self.mailer.rows(mail, directory.recipients(mail.to, people, row.data, who), job)
         return rows
+
+
+@cache
+def _changing(names: tuple[str, ...]) -> Update:
+    """The update of these columns of one deadline (a few shapes, each built once)."""
+    return (update(deadline_table).where(deadline_table.c.id == bindparam("b_id"))
+            .values({name: bindparam(name) for name in names}))
+
+
+def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
+    """One row as one execution (a list is an executemany, which costs more for one row)."""
+    return rows[0] if len(rows) == 1 else rows
+
+
+def _values(instance: SQLModel, table: Table) -> dict[str, Any]:
+    """The column values of a new row (its key left to the database)."""
+    return {c.name: getattr(instance, c.name) for c in table.c if not c.primary_key}
 
 
 def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],

@@ -8,16 +8,18 @@ that someone changed the trajectory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import URL, Engine, event
+from sqlalchemy import URL, Engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from engine.errors import Conflict, InvalidInput
 
@@ -33,6 +35,9 @@ BUSY = ("De database is bezet: een ander proces schrijft er al langer dan {secon
 #: What SQLite says when its busy timeout ran out, and PostgreSQL when its lock_timeout did.
 BUSY_TEXTS = ("database is locked", "database is busy", "database table is locked",
               "lock timeout")
+
+
+Model = TypeVar("Model", bound=SQLModel)
 
 
 class DatabaseBusy(Conflict):
@@ -156,3 +161,33 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def detached(model: type[Model], values: Mapping[Any, Any]) -> Model:
+    """An instance of a table model holding a row read with a Core statement, built as the ORM
+    builds what it loads (no validation: the values are the database's own), in no session:
+    changing it writes nothing. For hot paths that read with Core and write with Core."""
+    instance: Model = _manager(model).new_instance()
+    instance.__dict__.update(values)
+    return instance
+
+
+@cache
+def _manager(model: type[SQLModel]) -> Any:
+    configure_mappers()  # the mapping complete (relationships, attribute impls) before use
+    return inspect(model).class_manager
+
+
+def fresh(model: type[Model], **values: Any) -> Model:
+    """A new instance of a table model with `values` and the model's defaults for the rest, as
+    its constructor makes it but without validating (for values the code itself computed)."""
+    defaults = {name: factory() if factory else default
+                for name, default, factory in _defaults(model) if name not in values}
+    return detached(model, {**defaults, **values})
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
+    """Each field's default value or default factory."""
+    return tuple((name, field.default, cast(Callable[[], Any] | None, field.default_factory))
+                 for name, field in model.model_fields.items())
