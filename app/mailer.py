@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
@@ -13,9 +14,10 @@ from app import invitation
 from engine import tokens
 from engine.clock import AMSTERDAM
 from engine.dsl import Mail
-from notifications.message import Attachment, Party, build
+from notifications.message import Attachment, Letterhead, Party
 from notifications.render import Renderer
 from settings import Settings
+from storage.db import fresh
 from storage.tables import DeadlineRow, OutboxMessage, Person, Trajectory
 
 LINK_FALLBACK = timedelta(days=14)
@@ -41,55 +43,55 @@ class Mailer:
         self.domain = address.rpartition("@")[2] or urlsplit(settings.base_url).hostname or "localhost"
 
     def rows(self, mail: Mail, people: list[Person], job: MailJob) -> list[OutboxMessage]:
-        invitation_ = self._invitation(mail, job, people)  # one event, the same for everyone
-        return [self._row(mail, person, job, invitation_) for person in people]
+        """One row per person: what is the same for everyone (the invitation, the letterhead,
+        the link's key and expiry) worked out once, per person only their own text, link and
+        headers."""
+        letterhead = Letterhead(self.sender, job.now, self._invitation(mail, job, people))
+        link = self._answer_links(job) if mail.answer_link else None
+        return [self._row(mail.template, person, job, letterhead, link) for person in people]
 
-    def _row(self, mail: Mail, person: Person, job: MailJob,
-             attachment: Attachment | None) -> OutboxMessage:
+    def _row(self, template: str, person: Person, job: MailJob, letterhead: Letterhead,
+             link: Callable[[Person], str] | None) -> OutboxMessage:
         context = {**job.context, "recipient": {"name": person.name, "email": person.email}}
-        if mail.answer_link:
-            context["answer_url"] = self._answer_url(job, person)
-        return self._message(mail.template, person, context, job.now, job.trajectory.id,
-                             attachment)
+        if link is not None:
+            context["answer_url"] = link(person)
+        return self._message(template, person, context, letterhead, job.trajectory.id)
 
     def notice(self, template: str, people: list[Person], context: dict[str, Any],
                now: datetime) -> list[OutboxMessage]:
         """A mail of the organisation itself, about no one trajectory: one row per person."""
+        letterhead = Letterhead(self.sender, now)
         return [self._message(template, person,
                               {**context, "recipient": {"name": person.name, "email": person.email}},
-                              now, None, None)
+                              letterhead, None)
                 for person in people]
 
-    def _message(self, template: str, person: Person, context: dict[str, Any], now: datetime,
-                 trajectory_id: int | None, attachment: Attachment | None) -> OutboxMessage:
+    def _message(self, template: str, person: Person, context: dict[str, Any],
+                 letterhead: Letterhead, trajectory_id: int | None) -> OutboxMessage:
         content = self.renderer.render(template, context)
         message_id = f"<{uuid.uuid4().hex}@{self.domain}>"
-        raw = build(
-            sender=self.sender,
-            recipient=Party(person.name, person.email),
-            content=content,
-            message_id=message_id,
-            sent_at=now,
-            attachment=attachment,
-        )
-        return OutboxMessage(
-            trajectory_id=trajectory_id,
-            message_id=message_id,
-            template=template,
-            sender=self.sender.email,
-            recipient=person.email,
-            subject=content.subject,
-            raw=raw,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        raw = letterhead.build(Party(person.name, person.email), content, message_id)
+        now = letterhead.sent_at
+        # built without validation: every value is the code's own (the constructor's checks
+        # cost as much as writing the mail)
+        return fresh(OutboxMessage, trajectory_id=trajectory_id, message_id=message_id,
+                     template=template, sender=self.sender.email, recipient=person.email,
+                     subject=content.subject, raw=raw, next_attempt_at=now, created_at=now)
 
-    def _answer_url(self, job: MailJob, person: Person) -> str:
-        assert job.trajectory.id is not None
-        assert person.id is not None
+    def _answer_links(self, job: MailJob) -> Callable[[Person], str]:
+        """Each person's own link to answer the call (signed: it names the trajectory and the
+        person, and when it expires)."""
+        trajectory_id = job.trajectory.id
+        assert trajectory_id is not None
         secret = self.settings.signing_key()
-        token = tokens.issue(secret, job.trajectory.id, person.id, self._link_expiry(job))
-        return f"{self.settings.base_url.rstrip('/')}/antwoord/{quote(token)}"
+        expires_at = self._link_expiry(job)
+        prefix = f"{self.settings.base_url.rstrip('/')}/antwoord/"
+
+        def link(person: Person) -> str:
+            assert person.id is not None
+            return prefix + quote(tokens.issue(secret, trajectory_id, person.id, expires_at))
+
+        return link
 
     def _link_expiry(self, job: MailJob) -> datetime:
         """A call's link works until the end of the day its sign-up term ends."""

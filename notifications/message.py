@@ -1,5 +1,11 @@
 """Build the bytes of one mail, once, when the transition commits.
 
+What is the same for every recipient of one mailing (sender, date, the MIME structure, the
+boundaries, an attachment's encoded bytes) is written once, in a `Letterhead`; per recipient
+only what differs (To, Subject, Message-ID and the two text parts). The bytes are written
+directly (notifications.mime), not by the `email` package: a message `email` parses to the same
+headers and parts as one it built itself (tests/unit/test_mime.py compares them).
+
 Header values are checked here: a line break in a name, subject or address is refused
 (header injection), never silently folded. That is every Unicode line break (CR, LF, VT, FF,
 U+001C-U+001E, NEL U+0085, U+2028, U+2029) and every other control character: the last line of
@@ -11,11 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime
 
+from notifications import mime
 from notifications.render import Rendered
 
 BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -47,9 +51,65 @@ def _clean(value: str, what: str) -> str:
     return value
 
 
-def _address(party: Party) -> Address:
-    user, _, domain = _clean(party.email, "Het e-mailadres").rpartition("@")
-    return Address(display_name=_clean(party.name, "De naam"), username=user, domain=domain)
+def _address(header: str, party: Party) -> bytes:
+    return mime.address(header, _clean(party.name, "De naam"),
+                        _clean(party.email, "Het e-mailadres"))
+
+
+class Letterhead:
+    """What every mail of one mailing shares, written once: a multipart/alternative (text and
+    HTML), inside a multipart/mixed with the attachment when there is one."""
+
+    def __init__(self, sender: Party, sent_at: datetime,
+                 attachment: Attachment | None = None) -> None:
+        self.sent_at = sent_at
+        self.sender = _address("From", sender)
+        self.alternative = mime.boundary("a")
+        self.trailer = (mime.simple("Date", format_datetime(sent_at))
+                        + mime.simple("Auto-Submitted", "auto-generated")
+                        + b"MIME-Version: 1.0\r\n")
+        alternative_type = mime.content_type("multipart/alternative",
+                                             [("boundary", self.alternative)])
+        if attachment is None:
+            self.trailer += alternative_type + mime.CRLF
+            self.before, self.after = b"", b""
+        else:
+            self._wrap(alternative_type, attachment)
+
+    def _wrap(self, alternative_type: bytes, attachment: Attachment) -> None:
+        """The alternative as the first part of a multipart/mixed, the attachment second."""
+        mixed = mime.boundary("m")
+        self.trailer += mime.content_type("multipart/mixed", [("boundary", mixed)]) + mime.CRLF
+        delimiter = b"--" + mixed.encode("ascii") + mime.CRLF
+        self.before = delimiter + alternative_type + mime.CRLF
+        self.after = mime.CRLF + mime.multipart(mixed, [_attachment_part(attachment)])
+
+    def build(self, recipient: Party, content: Rendered, message_id: str) -> bytes:
+        """One recipient's mail."""
+        return b"".join((
+            self.sender,
+            _address("To", recipient),
+            mime.unstructured("Subject", _clean(content.subject, "Het onderwerp")),
+            mime.simple("Message-ID", _clean(message_id, "Het Message-ID")),
+            self.trailer,
+            self.before,
+            mime.multipart(self.alternative, [
+                mime.TEXT_HEAD + mime.quoted_printable(content.text),
+                mime.HTML_HEAD + mime.quoted_printable(content.html)]),
+            self.after,
+        ))
+
+
+def _attachment_part(attachment: Attachment) -> bytes:
+    kind = f"{attachment.maintype}/{attachment.subtype}"
+    return b"".join((
+        mime.content_type(kind, attachment.params),
+        b"Content-Transfer-Encoding: base64\r\n",
+        mime.parameterised("Content-Disposition", "attachment",
+                               [("filename", attachment.filename)]),
+        mime.CRLF,
+        mime.base64_body(attachment.data),
+    ))
 
 
 def build(
@@ -62,17 +122,4 @@ def build(
     attachment: Attachment | None = None,
 ) -> bytes:
     """A multipart/alternative mail (text and HTML), optionally with a calendar invitation."""
-    message = EmailMessage(policy=SMTP)
-    message["From"] = _address(sender)
-    message["To"] = _address(recipient)
-    message["Subject"] = _clean(content.subject, "Het onderwerp")
-    message["Message-ID"] = _clean(message_id, "Het Message-ID")
-    message["Date"] = format_datetime(sent_at)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(content.text)
-    message.add_alternative(content.html, subtype="html")
-    if attachment is not None:
-        message.add_attachment(attachment.data, maintype=attachment.maintype,
-                               subtype=attachment.subtype, filename=attachment.filename,
-                               params=dict(attachment.params))
-    return message.as_bytes()
+    return Letterhead(sender, sent_at, attachment).build(recipient, content, message_id)
