@@ -7,7 +7,9 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -20,11 +22,22 @@ def walk() -> str:
     return found.group(1)
 
 
+def a_shell_zone_on_another_day() -> str:
+    """A time zone whose date differs from Amsterdam's right now: the walk must not depend on the
+    shell's own zone (a CI machine on UTC between 23:00 and 24:00 once made it fail)."""
+    amsterdam = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        if datetime.now(ZoneInfo(zone)).date() != amsterdam:
+            return zone
+    raise AssertionError("UTC+14 and UTC-11 cannot both share Amsterdam's date")
+
+
 def test_the_readme_carries_a_signal_from_theme_group_to_council(tmp_path: Path) -> None:
     env = {**os.environ, "ADVIES_DATABASE_URL": f"sqlite:///{tmp_path / 'advies.db'}",
            "ADVIES_MAIL_DIR": str(tmp_path / "mail"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("ADVIES_NOW", None)
+    env["TZ"] = a_shell_zone_on_another_day()
     for setup in (["advies", "init", "--demo"], ["advies", "demo"]):
         subprocess.run(setup, env=env, cwd=tmp_path, check=True, capture_output=True, timeout=120)
     script = tmp_path / "walk.sh"
