@@ -15,12 +15,16 @@ from engine import tokens
 from engine.clock import AMSTERDAM
 from engine.dsl import Mail
 from notifications.message import Attachment, Letterhead, Party
-from notifications.render import Renderer
+from notifications.render import Personal, Rendered, Renderer
 from settings import Settings
 from storage.db import fresh
 from storage.tables import DeadlineRow, OutboxMessage, Person, Trajectory
 
 LINK_FALLBACK = timedelta(days=14)
+#: What differs per person in a mail, as the templates name it.
+RECIPIENT: dict[str, Any] = {"recipient": {"name": Personal("recipient.name"),
+                                           "email": Personal("recipient.email")}}
+PERSONAL: dict[str, Any] = {**RECIPIENT, "answer_url": Personal("answer_url")}
 FIRST_MEETING = "eerste-bijeenkomst"  # the meeting an invitation is for, part of its UID
 
 
@@ -43,32 +47,41 @@ class Mailer:
         self.domain = address.rpartition("@")[2] or urlsplit(settings.base_url).hostname or "localhost"
 
     def rows(self, mail: Mail, people: list[Person], job: MailJob) -> list[OutboxMessage]:
-        """One row per person: what is the same for everyone (the invitation, the letterhead,
-        the link's key and expiry) worked out once, per person only their own text, link and
-        headers."""
+        """One row per person: what is the same for everyone (the text, the invitation, the
+        letterhead, the link's key and expiry) worked out once, per person only their own name,
+        link and headers."""
         letterhead = Letterhead(self.sender, job.now, self._invitation(mail, job, people))
         link = self._answer_links(job) if mail.answer_link else None
-        return [self._row(mail.template, person, job, letterhead, link) for person in people]
-
-    def _row(self, template: str, person: Person, job: MailJob, letterhead: Letterhead,
-             link: Callable[[Person], str] | None) -> OutboxMessage:
-        context = {**job.context, "recipient": {"name": person.name, "email": person.email}}
-        if link is not None:
-            context["answer_url"] = link(person)
-        return self._message(template, person, context, letterhead, job.trajectory.id)
+        content = self._contents(mail.template, job.context, link is not None)
+        return [self._message(mail.template, person, content(person, link(person) if link else None),
+                              letterhead, job.trajectory.id) for person in people]
 
     def notice(self, template: str, people: list[Person], context: dict[str, Any],
                now: datetime) -> list[OutboxMessage]:
         """A mail of the organisation itself, about no one trajectory: one row per person."""
         letterhead = Letterhead(self.sender, now)
-        return [self._message(template, person,
-                              {**context, "recipient": {"name": person.name, "email": person.email}},
-                              letterhead, None)
+        content = self._contents(template, context, False)
+        return [self._message(template, person, content(person, None), letterhead, None)
                 for person in people]
 
-    def _message(self, template: str, person: Person, context: dict[str, Any],
+    def _contents(self, template: str, context: dict[str, Any],
+                  linked: bool) -> Callable[[Person, str | None], Rendered]:
+        """Each person's text: the template rendered once with markers for what is personal, or,
+        when the template does more with a personal value than print it, in full per person."""
+        shared = self.renderer.render_shared(template, context, PERSONAL if linked else RECIPIENT)
+
+        def content(person: Person, link: str | None) -> Rendered:
+            personal = {"recipient.name": person.name, "recipient.email": person.email}
+            if link is not None:
+                personal["answer_url"] = link
+            if shared is not None:
+                return shared.fill(personal)
+            return self.renderer.render(template, {**context, **_nested(personal)})
+
+        return content
+
+    def _message(self, template: str, person: Person, content: Rendered,
                  letterhead: Letterhead, trajectory_id: int | None) -> OutboxMessage:
-        content = self.renderer.render(template, context)
         message_id = f"<{uuid.uuid4().hex}@{self.domain}>"
         raw = letterhead.build(Party(person.name, person.email), content, message_id)
         now = letterhead.sent_at
@@ -118,3 +131,15 @@ class Mailer:
         )
         return invitation.ics(meeting, organizer=self.sender, stamp=job.now,
                               attendees=[Party(p.name, p.email) for p in people])
+
+
+def _nested(personal: dict[str, str]) -> dict[str, Any]:
+    """`recipient.name` and the like as the templates read them."""
+    found: dict[str, Any] = {}
+    for key, value in personal.items():
+        head, _, tail = key.partition(".")
+        if tail:
+            found.setdefault(head, {})[tail] = value
+        else:
+            found[head] = value
+    return found

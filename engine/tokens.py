@@ -8,6 +8,7 @@ was extended after the link was mailed (`check_open`); otherwise until the expir
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -49,7 +50,14 @@ class Claims:
 def issue(secret: str, trajectory_id: int, person_id: int, expires_at: datetime) -> str:
     body = {"t": trajectory_id, "p": person_id, "x": expires_at.isoformat(),
             "j": secrets.token_hex(8)}
-    return str(URLSafeSerializer(secret, salt=SALT).dumps(body))
+    return str(_serializer(secret).dumps(body))
+
+
+@functools.lru_cache(maxsize=8)
+def _serializer(secret: str) -> URLSafeSerializer:
+    """One serializer per key (a call makes fifty links with the same key); a new key gets its
+    own, so a rotated key never verifies with the old one."""
+    return URLSafeSerializer(secret, salt=SALT)
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ class CallWindow:
 def read(secret: str, token: str) -> Claims:
     """The claims of a genuine link (its expiry not yet checked); TokenRefused otherwise."""
     try:
-        body = URLSafeSerializer(secret, salt=SALT).loads(token)
+        body = _serializer(secret).loads(token)
         claims = Claims(int(body["t"]), int(body["p"]), datetime.fromisoformat(body["x"]),
                         str(body["j"]))
     except (BadSignature, KeyError, TypeError, ValueError) as error:

@@ -2,16 +2,25 @@
 
 HTML is autoescaped, text is not (escaping text would show `&lt;` to the reader), and every
 missing variable is an error (StrictUndefined). Each template is compiled once per Renderer and
-kept: a call to fifty members renders the same two compiled templates fifty times.
+kept.
+
+A mail to many people (a call to fifty members) is rendered once (`render_shared`): what differs
+per person (their name, address, personal link) goes in as a marker, and each person's copy is
+the shared text with their own values put in, escaped for HTML. A template that does more with
+a personal value than print it (a test, a filter, a method) cannot be shared that way: the marker
+refuses every such use, and such a mail is rendered in full for each person, as before.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from markupsafe import escape
 
 from notifications import formatting
 
@@ -46,6 +55,19 @@ class Renderer:
         subject, _, body = text_template.render(context).partition("\n")
         return Rendered(subject.strip(), body.lstrip("\n"), html_template.render(context))
 
+    def render_shared(self, name: str, context: dict[str, Any],
+                      personal: Mapping[str, Personal]) -> Shared | None:
+        """The mail rendered once with a marker for each personal value, or None when the
+        template does more with one than print it."""
+        try:
+            rendered = self.render(name, {**context, **personal})
+        except NotShared:
+            return None
+        markers = [value.marker for value in _leaves(personal)]
+        if not _markers_intact(rendered, markers):
+            return None  # a filter changed a marker (|upper): render per person
+        return Shared(rendered)
+
     def _templates(self, name: str) -> tuple[Template, Template]:
         found = self.compiled.get(name)
         if found is None:
@@ -55,3 +77,68 @@ class Renderer:
 
     def template_names(self) -> set[str]:
         return set(self.env.list_templates(extensions=["j2"]))
+
+
+# --- a mail rendered once for many people ---------------------------------------------------------
+
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: never in a template
+MARKER = re.compile(f"{MARK_OPEN}([^{MARK_CLOSE}]*){MARK_CLOSE}")
+
+
+class NotShared(Exception):
+    """A template used a personal value for more than printing it."""
+
+
+class Personal:
+    """A value that differs per person, as a marker. It can be printed (text or HTML) and nothing
+    else: any test, comparison, length or attribute means the template depends on the value."""
+
+    def __init__(self, key: str) -> None:
+        self.marker = f"{MARK_OPEN}{key}{MARK_CLOSE}"
+
+    def __str__(self) -> str:
+        return self.marker
+
+    def __html__(self) -> str:
+        return self.marker
+
+    def _refuse(self, *_args: Any) -> NoReturn:
+        raise NotShared(self.marker)
+
+    __bool__ = __len__ = __iter__ = __eq__ = __ne__ = __lt__ = __gt__ = __getitem__ = _refuse
+    __contains__ = __add__ = __radd__ = __mod__ = __int__ = __float__ = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise NotShared(name)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A mail rendered once; `fill` makes one person's copy."""
+
+    rendered: Rendered
+
+    def fill(self, values: Mapping[str, str]) -> Rendered:
+        """This person's copy: each marker replaced by their value (escaped in the HTML), in one
+        pass, so that a value is never read as a marker."""
+        plain, html = (lambda m: values[m[1]]), (lambda m: str(escape(values[m[1]])))
+        found = self.rendered
+        return Rendered(MARKER.sub(plain, found.subject), MARKER.sub(plain, found.text),
+                        MARKER.sub(html, found.html))
+
+
+def _leaves(values: Mapping[str, Any]) -> list[Personal]:
+    found: list[Personal] = []
+    for value in values.values():
+        found += _leaves(value) if isinstance(value, Mapping) else [value]
+    return found
+
+
+def _markers_intact(rendered: Rendered, markers: list[str]) -> bool:
+    """Every marker character belongs to a whole marker: none was cut, cased or escaped."""
+    for part in (rendered.subject, rendered.text, rendered.html):
+        whole = sum(part.count(marker) for marker in markers)
+        if part.count(MARK_OPEN) != whole or part.count(MARK_CLOSE) != whole:
+            return False
+    return True

@@ -45,3 +45,17 @@ def test_no_address_travels_in_the_link() -> None:
     body = token.split(".")[0]
     decoded = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     assert b"@" not in decoded
+
+
+def test_a_new_key_after_many_links_with_the_old_one_does_not_accept_them() -> None:
+    """The serializer is kept per key: links of the old key stay refused once the key rotates."""
+    expiry = NOW + timedelta(days=1)
+    old = [tokens.issue("oude-sleutel", 1, n, expiry) for n in range(1, 20)]
+    assert tokens.verify("oude-sleutel", old[-1], NOW).person_id == 19
+    for token in old:
+        with pytest.raises(tokens.TokenRefused):
+            tokens.verify("nieuwe-sleutel", token, NOW)
+    fresh = tokens.issue("nieuwe-sleutel", 1, 2, expiry)
+    assert tokens.verify("nieuwe-sleutel", fresh, NOW).person_id == 2
+    with pytest.raises(tokens.TokenRefused):
+        tokens.verify("oude-sleutel", fresh, NOW)
