@@ -56,6 +56,23 @@ OPEN_WINDOW = ("running", "suspended")
 
 
 @dataclass
+class Batch:
+    """The trajectories of a sweep batch as read_batch read them, each taken once by the event
+    fired for it. On PostgreSQL taking one locks its row (waiting, or NOWAIT) and gives it only
+    when it is still at the version read: else the event reads it again itself."""
+
+    loaded: dict[int, Loaded]
+    postgres: bool
+
+    def take(self, conn: Connection, trajectory_id: int, *, wait: bool) -> Loaded | None:
+        loaded = self.loaded.pop(trajectory_id, None)
+        if loaded is None or not self.postgres:
+            return loaded  # SQLite: the batch's claim made its transaction the one writer
+        version = conn.execute(_locking_version(wait), {"tid": trajectory_id}).scalar()
+        return loaded if version == loaded.row.version else None
+
+
+@dataclass
 class Opening:
     """Who opens a trajectory, in which organisation."""
 
@@ -225,15 +242,44 @@ class Service:
         return tokens.CallWindow(found.started_on, found.due) if found else None
 
     def fire_in_session(self, session: Session, trajectory_id: int, event: str, actor_email: str,
-                        raw: dict[str, str], note: str | None, *, wait: bool = False) -> None:
+                        raw: dict[str, str], note: str | None, *, wait: bool = False,
+                        batch: Batch | None = None) -> None:
         """Fire inside the caller's transaction (the sweep claims and fires in one). With
-        `wait`, the trajectory's row is taken before it is read, waiting for another writer."""
-        self.fire_on(session.connection(), trajectory_id, event, actor_email, raw, note, wait=wait)
+        `wait`, the trajectory's row is taken before it is read, waiting for another writer.
+        With `batch` (read_batch, same transaction), the trajectory is taken from it when it
+        is still at the version read there: no statement of its own to read it."""
+        conn = session.connection()
+        loaded = batch.take(conn, trajectory_id, wait=wait) if batch is not None else None
+        if loaded is None:
+            self.fire_on(conn, trajectory_id, event, actor_email, raw, note, wait=wait)
+        else:
+            self._fire_loaded(conn, loaded, event, actor_email, raw, note)
+
+    def read_batch(self, session: Session, trajectory_ids: list[int], actor_email: str, *,
+                   wait: bool = False) -> Batch:
+        """The trajectories a sweep batch fires an event for, read in one statement (without
+        locks), with the people of each organisation read once for all of them."""
+        conn = session.connection()
+        postgres = is_postgres(self.engine)
+        if not trajectory_ids:
+            return Batch({}, postgres)
+        if postgres and wait:  # the lock wait's bound, set once for every row of the batch
+            self._wait_for_row(conn, trajectory_ids[0])
+        found: dict[int, list[tuple[Any, ...]]] = {}
+        for values in conn.execute(_batch_loading(), {"tids": trajectory_ids,
+                                                      "email": actor_email.strip().lower()}):
+            found.setdefault(_part(tuple(values), TRAJECTORY)["id"], []).append(tuple(values))
+        shared: dict[int, tuple[Organisation, directory.People]] = {}
+        return Batch({tid: _loaded_from(conn, rows, shared) for tid, rows in found.items()}, postgres)
 
     def fire_on(self, conn: Connection, trajectory_id: int, event: str, actor_email: str,
                 raw: dict[str, str], note: str | None, *, wait: bool = False) -> None:
         """`fire_in_session` on the transaction's connection: read and written with Core."""
-        loaded = self._load(conn, trajectory_id, actor_email, wait=wait)
+        self._fire_loaded(conn, self._load(conn, trajectory_id, actor_email, wait=wait), event,
+                          actor_email, raw, note)
+
+    def _fire_loaded(self, conn: Connection, loaded: Loaded, event: str, actor_email: str,
+                     raw: dict[str, str], note: str | None) -> None:
         now, today = self.clock.now(), local_today(self.clock)  # the moment the row is ours
         compiled = self.flow(loaded.row.flow)
         if event not in compiled.events:
@@ -388,6 +434,42 @@ def _loading(postgres: bool, wait: bool) -> Select[Any]:
     if postgres:
         query = query.with_for_update(nowait=not wait, of=TRAJECTORY)
     return query
+
+
+@cache
+def _batch_loading() -> Select[Any]:
+    """`_loading` for the trajectories `tids` at once, without locks (Batch.take locks)."""
+    active = DEADLINE.c.status.in_([literal(s) for s in ACTIVE_DEADLINE])
+    return (core_select(*(c for table in LOADED for c in table.c))
+            .join(ORGANISATION, ORGANISATION.c.id == TRAJECTORY.c.organisation_id)
+            .outerjoin(PERSON, and_(PERSON.c.organisation_id == TRAJECTORY.c.organisation_id,
+                                    PERSON.c.email == bindparam("email")))
+            .outerjoin(DEADLINE, and_(DEADLINE.c.trajectory_id == TRAJECTORY.c.id, active))
+            .where(TRAJECTORY.c.id.in_(bindparam("tids", expanding=True)))
+            .order_by(TRAJECTORY.c.id, DEADLINE.c.id))
+
+
+@cache
+def _locking_version(wait: bool) -> Select[Any]:
+    """PostgreSQL: the trajectory's version, its row locked (waiting, or NOWAIT)."""
+    return (core_select(TRAJECTORY.c.version).where(TRAJECTORY.c.id == bindparam("tid"))
+            .with_for_update(nowait=not wait))
+
+
+def _loaded_from(conn: Connection, rows: list[tuple[Any, ...]],
+                 shared: dict[int, tuple[Organisation, directory.People]]) -> Loaded:
+    """One trajectory of a batch from its loading rows; its organisation and people shared
+    with the batch's other trajectories of that organisation (`shared`, by organisation id)."""
+    row = detached(Trajectory, _part(rows[0], TRAJECTORY))
+    if row.organisation_id not in shared:
+        person = _part(rows[0], PERSON)
+        named = {person["email"]: detached(Person, person)} if person["id"] is not None else {}
+        shared[row.organisation_id] = (detached(Organisation, _part(rows[0], ORGANISATION)),
+                                       directory.People(conn, row.organisation_id, named))
+    org, people = shared[row.organisation_id]
+    deadlines = [detached(DeadlineRow, d) for d in (_part(r, DEADLINE) for r in rows)
+                 if d["id"] is not None]
+    return Loaded(row, org, people, deadlines)
 
 
 def _part(values: tuple[Any, ...], table: Table) -> dict[str, Any]:

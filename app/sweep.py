@@ -51,7 +51,7 @@ from sqlmodel import Session, col, select
 
 from app import directory
 from app.mailer import MailJob
-from app.service import Service
+from app.service import Batch, Service
 from app.sweep_claims import (
     PENDING,
     STEP_KEY,
@@ -172,6 +172,7 @@ class Sweep:
         self.engine = service.engine
         self.stop = stop or threading.Event()
         self.sql = statements(is_postgres(service.engine))
+        self.expiring: Batch | None = None  # the trajectories of the expiry batch in hand
 
     def run(self) -> SweepReport:
         now, today = self.service.clock.now(), local_today(self.service.clock)
@@ -299,7 +300,8 @@ class Sweep:
     def _drain(self, drain: Drain[Claimed], report: SweepReport) -> None:
         """Claim and handle a batch per transaction until none is left (or we must stop).
 
-        Each item is handled in a savepoint of the batch's transaction. An item that fails is
+        Each item is handled in a savepoint of the batch's transaction (on SQLite a batch without
+        failures in one savepoint for all, see _handle_together). An item that fails is
         rolled back to its savepoint, handed back, logged and skipped for the rest of this pass:
         one broken trajectory never stops the sweep. An item the database is busy with (another
         worker holds its rows) is handed back and tried again; after BUSY_TRIES it is left for
@@ -319,16 +321,51 @@ class Sweep:
                     report.postponed += 1
                     log.info("De database is bezig; de rest volgt de volgende ronde.")
                     return
-                done = SweepReport()
-                for claimed in batch:
-                    if self.stop.is_set():  # stop after the item in hand: the rest goes back
-                        session.execute(drain.unclaim, {"b_id": drain.key(claimed)})
-                    else:
-                        self._handle_one(session, drain, claimed, done, Tally(skip, busy, report))
+                tally = Tally(skip, busy, report)
+                done = (self._handle_each(session, drain, batch, tally) if self.sql.postgres
+                        else self._handle_together(session, drain, batch, tally))
                 session.commit()
                 report.add(done)
                 if not batch:
                     return
+
+    def _handle_together(self, session: Session, drain: Drain[Claimed], batch: list[Claimed],
+                         tally: Tally) -> SweepReport:
+        """SQLite, where the batch's claim made this transaction the one writer (an item fails
+        only when it is broken): the batch's items in one savepoint, cheaper than one each.
+        When an item fails, that savepoint is rolled back and the items are handled one by one,
+        each in a savepoint of its own, as if they had been from the start, except the failing
+        item: it is handed back at once, not tried again."""
+        done = SweepReport()
+        failing: Claimed | None = None
+        try:
+            with session.begin_nested():
+                for claimed in batch:
+                    if self.stop.is_set():  # stop after the item in hand: the rest goes back
+                        session.execute(drain.unclaim, {"b_id": drain.key(claimed)})
+                        continue
+                    failing = claimed
+                    drain.handle(session, claimed, done)
+                    session.flush()  # its failure is its own, not the next item's
+                    failing = None
+            return done
+        except Exception as error:  # one broken trajectory never stops the sweep
+            return self._handle_each(session, drain, batch, tally,
+                                     (failing, error) if failing is not None else None)
+
+    def _handle_each(self, session: Session, drain: Drain[Claimed], batch: list[Claimed],
+                     tally: Tally, failed: tuple[Claimed, Exception] | None = None) -> SweepReport:
+        """Each item in a savepoint of its own (PostgreSQL: another worker or a person holding a
+        row is everyday there); `failed`, an item that failed already, is handed back at once."""
+        done = SweepReport()
+        for claimed in batch:
+            if failed is not None and claimed is failed[0]:
+                self._hand_back(session, drain, claimed, failed[1], tally)
+            elif self.stop.is_set():  # stop after the item in hand: the rest goes back
+                session.execute(drain.unclaim, {"b_id": drain.key(claimed)})
+            else:
+                self._handle_one(session, drain, claimed, done, tally)
+        return done
 
     def _handle_one(self, session: Session, drain: Drain[Claimed], claimed: Claimed,
                     done: SweepReport, tally: Tally) -> None:
@@ -336,13 +373,18 @@ class Sweep:
             with session.begin_nested():
                 drain.handle(session, claimed, done)
         except Exception as error:  # one broken trajectory never stops the sweep
-            session.execute(drain.unclaim, {"b_id": drain.key(claimed)})
-            if held_elsewhere(error):
-                self._busy(drain.key(claimed), tally)
-                return
-            tally.skip.add(drain.key(claimed))
-            tally.report.failed += 1
-            drain.failed(claimed, error)
+            self._hand_back(session, drain, claimed, error, tally)
+
+    def _hand_back(self, session: Session, drain: Drain[Claimed], claimed: Claimed,
+                   error: Exception, tally: Tally) -> None:
+        """Undo a failed item's claim; count it busy (tried again) or failed (skipped, logged)."""
+        session.execute(drain.unclaim, {"b_id": drain.key(claimed)})
+        if held_elsewhere(error):
+            self._busy(drain.key(claimed), tally)
+            return
+        tally.skip.add(drain.key(claimed))
+        tally.report.failed += 1
+        drain.failed(claimed, error)
 
     @staticmethod
     def _busy(item: int, tally: Tally) -> None:
@@ -442,8 +484,11 @@ class Sweep:
             unclaim=self.sql.unclaim_expiry), report)
 
     def _claim_expiries(self, session: Session, today: date, skip: set[int]) -> list[ClaimedExpiry]:
+        """Claim a batch, and read its trajectories at once for the events fired one by one."""
         found = session.execute(self.sql.claim_expiries, {"today": today, "skip": sorted(skip)}).all()
         claimed = [ClaimedExpiry(r.id, r.trajectory_id, r.on_expiry, r.label, r.due) for r in found]
+        self.expiring = self.service.read_batch(
+            session, sorted({c.trajectory_id for c in claimed}), SYSTEM.email, wait=self.sql.postgres)
         return sorted(claimed, key=lambda c: (c.due, c.deadline_id))
 
     def _expire(self, session: Session, claimed: ClaimedExpiry) -> None:
@@ -452,7 +497,7 @@ class Sweep:
         # a person holds it, instead of the NOWAIT that tells a person at once that someone else
         # is busy. SQLite: the batch's claim made this transaction the writer already.
         self.service.fire_in_session(session, claimed.trajectory_id, claimed.event, SYSTEM.email, {}, note,
-                                     wait=self.sql.postgres)
+                                     wait=self.sql.postgres, batch=self.expiring)
 
 
 def _log_expiry_failure(claimed: ClaimedExpiry, error: Exception) -> None:

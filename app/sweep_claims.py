@@ -1,10 +1,10 @@
 """The SQL of the sweep: what it plans and claims, and the statements that do it.
 
-A claim takes a batch of up to CLAIM_BATCH items in one statement, `UPDATE ... WHERE id IN
-(SELECT ... LIMIT n) AND status = ... RETURNING ...` (SQLite has a single writer). On
-PostgreSQL the sub-select takes `FOR NO KEY UPDATE SKIP LOCKED` and is a MATERIALIZED `WITH`:
-run once, so the `IN` never claims more rows than were picked and locked (an `IN` sub-select
-may otherwise be run again for every row the UPDATE scans).
+A claim takes a batch of up to CLAIM_BATCH items (SQLITE_CLAIM_BATCH on SQLite) in one
+statement, `UPDATE ... WHERE id IN (SELECT ... LIMIT n) AND status = ... RETURNING ...` (SQLite
+has a single writer). On PostgreSQL the sub-select takes `FOR NO KEY UPDATE SKIP LOCKED` and is
+a MATERIALIZED `WITH`: run once, so the `IN` never claims more rows than were picked and locked
+(an `IN` sub-select may otherwise be run again for every row the UPDATE scans).
 
 Planning asks the index (status, next_step_on) which deadlines have a step to plan by today;
 a deadline whose day is not known yet (`next_step_on` empty: new, moved, or written before the
@@ -33,8 +33,13 @@ RUNNING, OVERDUE, EXPIRED = "running", "overdue", "expired"
 SWEPT = (RUNNING, OVERDUE)  # a suspended deadline sends nothing
 PENDING, DONE, DROPPED = "pending", "done", "dropped"
 STEP_KEY = ("deadline_id", "step", "for_due")
-#: Items claimed, handled and committed together: one commit for many, not one for each.
+#: Items claimed, handled and committed together: one commit for many, not one for each. On
+#: PostgreSQL the batch is also what workers share: small enough that two workers split a
+#: sweep of a few hundred evenly.
 CLAIM_BATCH = 20
+#: SQLite has one writer, so nothing is shared: a bigger batch costs fewer claims and commits
+#: (and keeps other writers waiting some 100 ms at most, within their busy timeout).
+SQLITE_CLAIM_BATCH = 100
 #: Deadlines planned per transaction: a worker holds few at a time, and the memory of a first
 #: pass over many deadlines stays small.
 PLAN_CHUNK = 100
@@ -158,7 +163,7 @@ class Statements:
         SQLite: the statement must begin with UPDATE, no WITH: Python's sqlite3 opens the
         transaction only before a statement that starts with INSERT, UPDATE, DELETE or
         REPLACE, and would commit the claim at once."""
-        picked = candidates.limit(CLAIM_BATCH)
+        picked = candidates.limit(CLAIM_BATCH if self.postgres else SQLITE_CLAIM_BATCH)
         if not self.postgres:
             return update(table).where(self._picked(table, picked, status))
         cte = picked.cte("picked").prefix_with("MATERIALIZED")

@@ -434,3 +434,29 @@ def test_a_broken_trajectory_is_skipped_and_the_others_still_fire(
     assert any(f"Traject {unknown_flow}," in m for m in messages)
     assert any(f"Traject {bad_data}," in m for m in messages)
     assert not any("@" in m for m in messages)  # ids in the log, no e-mail addresses
+
+
+def test_a_broken_trajectory_between_others_leaves_each_of_them_closed_once(
+        any_engine: Engine, tmp_path: Path, clock: FrozenClock) -> None:
+    """The others of the batch are closed once, also those handled before the broken one (on
+    SQLite a batch is first tried in one savepoint, then again item by item)."""
+    service = Service(any_engine, make_settings("unused", tmp_path), clock)
+    tids = []
+    for _ in range(5):
+        tid = int(start(service)["id"])
+        service.fire(tid, "call_participants", SECRETARIAT)
+        tids.append(tid)
+    sweep_days(service, clock, date(2026, 3, 25), date(2026, 4, 7))  # the call's reminders
+    broken = tids[2]
+    with Session(any_engine) as session:
+        session.execute(update(Trajectory).where(Trajectory.id == broken).values(flow="vergeten_stroom"))
+        session.commit()
+    report = sweep_at(service, clock, date(2026, 4, 8))
+    assert (report.expired, report.failed) == (4, 1)
+    for tid in tids:
+        told = [m for m in outbox(any_engine, tid) if m.template == "asked_advice/understaffed"]
+        assert len(told) == (0 if tid == broken else 1)
+        if tid != broken:
+            history = [h["event"] for h in service.show(tid)["history"]]
+            assert history.count("close_signup") == 1
+    assert deadline(any_engine, broken, "signup_closes").status == "running"
