@@ -38,6 +38,10 @@ FOLLOW_UP_ON = (NOW.date() + timedelta(days=180)).isoformat()
 PAIR: tuple[tuple[str, dict[str, str]], ...] = (("conclude_jointly", {"follow_up_on": FOLLOW_UP_ON}),
                                                ("close", {}))
 history_table = HistoryEntry.__table__  # type: ignore[attr-defined]
+#: Why the peer target is measured against the bare commits too.
+CEILING = ("An event writes its rows and commits once; no engine commits the same rows faster than "
+           "bare SQL Core does. When bare commits are less than 2.5x the naive peer, the target "
+           "'2.5x the naive peer' is beyond any implementation on this machine and database.")
 
 
 @dataclass
@@ -66,6 +70,9 @@ def run(ctx: Context) -> list[Figure]:
             Figure("plain event vs naive peer", unit="events/s", runs=[(p.rate, q.rate) for p, _, q in runs],
                    reference="transitions + SQLModel, audit row",
                    target=ratio_at_least(2.5, "≥ 2.5× the naive peer"), **common),
+            Figure("ceiling: bare commits vs naive peer", unit="events/s", note=CEILING,
+                   runs=[(b.rate, q.rate) for _, b, q in runs], reference="transitions + SQLModel, audit row",
+                   target=ratio_at_least(2.5, "≥ 2.5×, or the peer target cannot be met"), **common),
         ]
     return figures
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCHES = {"events", "calls", "sweep", "worker", "lists", "delivery", "scale"}
 FIGURES = {
     "plain event: events/s", "plain event: p99 latency", "plain event vs naive peer",
+    "ceiling: bare commits vs naive peer",
     "call_participants to 50 members",
     "due deadlines swept, 1 worker", "due deadlines swept, 2 workers",
     "worker start-up and first pass", "worker peak RSS", "worker pass vs 20 pending",
