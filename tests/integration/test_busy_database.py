@@ -91,7 +91,7 @@ class GateRenderer(Renderer):
 
 def test_rendering_a_call_does_not_hold_the_write_lock(service: Service, sqlite_engine: Engine) -> None:
     tid = int(start(service)["id"])
-    gate = GateRenderer("asked_advice/call", len(MEMBERS))
+    gate = GateRenderer("asked_advice/call", 1)  # rendered once for every member
     service.mailer.renderer = gate  # a fake at the port: the real templates, with a pause
     errors: list[BaseException] = []
 
@@ -104,7 +104,7 @@ def test_rendering_a_call_does_not_hold_the_write_lock(service: Service, sqlite_
     caller = threading.Thread(target=call)
     caller.start()
     try:
-        assert gate.rendering.wait(30)  # every invitation rendered, the last one still in hand
+        assert gate.rendering.wait(30)  # the invitation rendered, still in hand
         database = Path(str(sqlite_engine.url.database))
         with write_lock(database):  # timeout 0: fails at once if the call held the lock
             pass
