@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-
-from icalendar import Calendar, Event, vCalAddress
+from typing import TYPE_CHECKING
 
 from engine.clock import AMSTERDAM
 from notifications.message import Attachment, Party
+
+if TYPE_CHECKING:
+    from icalendar import Event, vCalAddress
 
 MEETING_LENGTH = timedelta(hours=2)
 CONTENT_PARAMS = (("method", "REQUEST"), ("charset", "utf-8"))
@@ -50,6 +52,8 @@ def parse_time(value: str | None) -> time | None:
 def ics(meeting: Meeting, *, organizer: Party, attendees: Sequence[Party],
         stamp: datetime) -> Attachment:
     """The calendar file, with the VTIMEZONE of Europe/Amsterdam when the meeting has a time."""
+    from icalendar import Calendar  # only when there is a meeting: a worker starts without it
+
     calendar = Calendar()
     calendar.add("prodid", "-//Adviestraject//Uitnodiging//NL")
     calendar.add("version", "2.0")
@@ -63,6 +67,8 @@ def ics(meeting: Meeting, *, organizer: Party, attendees: Sequence[Party],
 
 def _event(meeting: Meeting, organizer: Party, attendees: Sequence[Party],
            stamp: datetime) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", meeting.uid)
     event.add("sequence", meeting.sequence)
@@ -93,6 +99,8 @@ def _add_when(event: Event, meeting: Meeting) -> None:
 
 
 def _address(party: Party, params: dict[str, str]) -> vCalAddress:
+    from icalendar import vCalAddress
+
     address = vCalAddress(f"mailto:{party.email}")
     if party.name:
         address.params["CN"] = party.name

@@ -19,9 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import holidays
 from dateutil.easter import easter
-from holidays.countries.netherlands import Netherlands
 
 from engine.errors import InvalidInput
 
@@ -74,6 +72,8 @@ class AtwCalendar:
 def known_years() -> tuple[int, int]:
     """The first and last year whose feestdagen the `holidays` package knows for the Netherlands
     (outside them it returns none at all, which would silently count Christmas as a working day)."""
+    from holidays.countries.netherlands import Netherlands  # imported when a term is counted
+
     return int(Netherlands.start_year), int(Netherlands.end_year)
 
 
@@ -89,6 +89,8 @@ def check_known_year(year: int) -> None:
 
 def statutory_days(year: int) -> dict[date, str]:
     """The feestdagen of Atw art. 3 lid 1 and 2 in `year`, with Dutch names."""
+    import holidays  # every country's module: only when a term is counted, not at start-up
+
     found = holidays.country_holidays("NL", years=year, categories=("public", "optional"), language="nl")
     easter_sunday = easter(year)
     not_atw = {easter_sunday, easter_sunday + timedelta(days=49)}  # Easter and Whit Sunday

@@ -13,16 +13,19 @@ refuses every such use, and such a mail is rendered in full for each person, as 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import escape
 
 from notifications import formatting
+
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
 
 SHARED = Path(__file__).parent / "templates"
 
@@ -35,9 +38,19 @@ class Rendered:
 
 
 class Renderer:
+    """The templates of these folders (and the shared ones), each compiled once when first used.
+    jinja2 itself is imported then too: a worker with nothing to send starts without it."""
+
     def __init__(self, *template_dirs: Path) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader([*template_dirs, SHARED]),
+        self.template_dirs = [*template_dirs, SHARED]
+        self.compiled: dict[str, tuple[Template, Template]] = {}
+
+    @functools.cached_property
+    def env(self) -> Environment:
+        from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+        env = Environment(
+            loader=FileSystemLoader(self.template_dirs),
             autoescape=select_autoescape(enabled_extensions=("html", "html.j2"),
                                          default_for_string=False, default=False),
             undefined=StrictUndefined,
@@ -46,9 +59,9 @@ class Renderer:
             keep_trailing_newline=True,
             auto_reload=False,  # compiled once: no look at the file for each of a call's mails
         )
-        self.env.filters.update(formatting.FILTERS)
-        self.env.globals.update(formatting.GLOBALS)
-        self.compiled: dict[str, tuple[Template, Template]] = {}
+        env.filters.update(formatting.FILTERS)
+        env.globals.update(formatting.GLOBALS)
+        return env
 
     def render(self, name: str, context: dict[str, Any]) -> Rendered:
         text_template, html_template = self._templates(name)

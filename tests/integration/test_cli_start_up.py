@@ -56,3 +56,19 @@ def _imported(env: dict[str, str], *args: str) -> dict[str, object]:
     assert done.returncode == 0, done.stderr
     found: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
     return found
+
+
+#: Modules a worker's pass with nothing to do never needs: templates, the holiday calendar,
+#: invitations, the web server.
+NOT_FOR_A_QUIET_PASS = ("fastapi", "uvicorn", "web.app", "jinja2", "holidays", "icalendar", "alembic")
+
+
+def test_a_worker_pass_with_nothing_to_do_starts_without_templates_or_holidays(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    assert run(env, "init", "--demo").returncode == 0
+    first = _imported(env, "worker", "--once")  # the week's digest: its templates are imported
+    assert first["code"] == 0, first
+    assert "jinja2" in first["modules"]
+    quiet = _imported(env, "worker", "--once")
+    assert quiet["code"] == 0, quiet
+    assert [m for m in NOT_FOR_A_QUIET_PASS if m in quiet["modules"]] == []
