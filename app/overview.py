@@ -9,9 +9,9 @@ organisation holds, not what the country holds:
   deadlines of those 25 in one statement (the index (trajectory_id, status, due)), of which
   each row shows the soonest;
 - the deadlines of this week and the overdue ones (running or overdue, their day passed):
-  `trajectory_id IN (the organisation's trajectories)`, then the index (trajectory_id, status,
-  due). SQLite, without statistics, would otherwise read the whole country's deadlines of the
-  week through the index (status, due) and keep the organisation's.
+  through the index (organisation_id, status, due), each deadline naming its organisation
+  (migration 0008). Read through the organisation's trajectories instead, PostgreSQL took the
+  whole country's deadlines of the week and kept the organisation's.
 """
 
 from __future__ import annotations
@@ -147,7 +147,6 @@ def _deadlines(conn: Connection, org_id: int, which: ColumnElement[bool],
 
 def _deadlines_of(org_id: int, which: ColumnElement[bool]) -> Select[Any]:
     d, t = deadline_table.c, trajectory_table.c
-    theirs = select(t.id).where(t.organisation_id == org_id)
     return (select(*DEADLINE_COLUMNS, t.title).join(trajectory_table, t.id == d.trajectory_id)
-            .where(d.trajectory_id.in_(theirs), which)
+            .where(d.organisation_id == org_id, which)
             .order_by(d.due, d.id).limit(MAX_DEADLINES))

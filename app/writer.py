@@ -148,7 +148,8 @@ class Writer:
         assert row.id is not None
         spec = effect.spec
         deadline = fresh(
-            DeadlineRow, trajectory_id=row.id, name=spec.name, label=spec.label, due=effect.due,
+            DeadlineRow, trajectory_id=row.id, organisation_id=row.organisation_id,
+            name=spec.name, label=spec.label, due=effect.due,
             explanation=effect.explanation, alert_roles=list(spec.alert),
             on_expiry=spec.on_expiry, atw=spec.atw, started_on=self.today,
         )

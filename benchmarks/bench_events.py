@@ -143,7 +143,8 @@ def _conclude(conn: Connection, tid: int, advice_id: int, data: dict[str, Any], 
     _move(conn, tid, 1, "advising", "monitoring", data, "conclude_jointly", org)
     conn.execute(MEET, {"did": advice_id, "status": "met", "closed_on": today})
     found = conn.execute(insert(D), {
-        "trajectory_id": tid, "name": "follow_up", "label": "nazorg", "due": today + timedelta(days=180),
+        "trajectory_id": tid, "organisation_id": org.id, "name": "follow_up", "label": "nazorg",
+        "due": today + timedelta(days=180),
         "status": "running", "explanation": "nazorg: op de afgesproken datum", "steps_done": [],
         "alert_roles": ["secretariat"], "on_expiry": None, "atw": True, "started_on": today})
     assert found.inserted_primary_key is not None

@@ -70,7 +70,7 @@ OVERVIEW_PAGE = 25  # app.overview.PAGE_SIZE
 REQUESTS = 20  # overview pages asked for in a run
 THEIR_DEADLINES = ("SELECT d.id, d.trajectory_id, d.name, d.label, d.due, d.status, d.explanation, "
                    "d.steps_done, t.title FROM deadline d JOIN trajectory t ON t.id = d.trajectory_id "
-                   "WHERE d.trajectory_id IN (SELECT id FROM trajectory WHERE organisation_id = :org)")
+                   "WHERE d.organisation_id = :org")
 OVERVIEW_SQL = {
     "count": "SELECT count(*) FROM trajectory WHERE organisation_id = :org",
     "page": ("SELECT t.id, t.title, t.flow, t.state, t.version, t.data, d.name, d.label, d.due, d.status "

@@ -110,14 +110,16 @@ def trajectories(engine: Engine, orgs: list[Org], count: int, state: str, terms:
          "state": state, "title": f"Adviesaanvraag {tid}", "data": datas[n % len(orgs)], "version": 1,
          "created_at": STAMP, "updated_at": STAMP} for n, tid in enumerate(ids)))
     load(engine, deadline_table, (
-        _deadline(first_d + n * len(terms) + k, tid, specs[term.name], term, n)
+        _deadline(first_d + n * len(terms) + k, (tid, orgs[n % len(orgs)].id), specs[term.name], term, n)
         for n, tid in enumerate(ids) for k, term in enumerate(terms)))
     return ids
 
 
-def _deadline(deadline_id: int, trajectory_id: int, spec: Any, term: Term, n: int) -> dict[str, Any]:
+def _deadline(deadline_id: int, owner: tuple[int, int], spec: Any, term: Term, n: int) -> dict[str, Any]:
+    """A deadline of `owner` (trajectory id, organisation id)."""
     due = term.due(n)
-    return {"id": deadline_id, "trajectory_id": trajectory_id, "name": spec.name, "label": spec.label,
+    return {"id": deadline_id, "trajectory_id": owner[0], "organisation_id": owner[1],
+            "name": spec.name, "label": spec.label,
             "due": due, "status": term.status, "explanation": f"{spec.label}: tot en met {due:%d-%m-%Y}",
             "steps_done": [], "alert_roles": list(spec.alert), "on_expiry": spec.on_expiry, "atw": spec.atw,
             "started_on": min(due, TODAY) - timedelta(days=1), "suspended_on": None,

@@ -112,10 +112,13 @@ class DeadlineRow(SQLModel, table=True):
         Index("ix_deadline_trajectory_status_due", "trajectory_id", "status", "due"),
         # the sweep's question "whose next step is due by today" (app.sweep)
         Index("ix_deadline_status_next_step", "status", "next_step_on", "due"),
+        # an organisation's deadlines of this week, and its overdue ones (app.overview)
+        Index("ix_deadline_organisation_status_due", "organisation_id", "status", "due"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     trajectory_id: int = Field(foreign_key="trajectory.id")
+    organisation_id: int = Field(foreign_key="organisation.id")  # the trajectory's, kept here
     name: str
     label: str
     due: date

@@ -62,8 +62,9 @@ def bulk_load(engine: Engine, trajectories: int, orgs: int) -> None:
         tid = 10_000 + n
         name = rng.choice(sorted(FLOWS))
         flow = FLOWS[name].flow
+        org_id = one_id if n == trajectories else rng.choice(org_ids)
         trajectory_rows.append({
-            "id": tid, "organisation_id": one_id if n == trajectories else rng.choice(org_ids),
+            "id": tid, "organisation_id": org_id,
             "flow": name, "flow_version": 1, "state": rng.choice(flow.states).name,
             "title": f"Advies [b]{n}[/b] ëën" if n % 7 == 0 else f"Advies {n}",
             "data": {"suspended_on": "2026-03-02"} if rng.random() < 0.05 else {},
@@ -75,7 +76,8 @@ def bulk_load(engine: Engine, trajectories: int, orgs: int) -> None:
                 ("running",) * 5 + ("suspended", "overdue", "met", "cancelled"))
             due = TODAY + timedelta(days=rng.randint(-40, 60))
             deadline_rows.append({
-                "id": 50_000 + len(deadline_rows), "trajectory_id": tid, "name": spec.name,
+                "id": 50_000 + len(deadline_rows), "trajectory_id": tid, "organisation_id": org_id,
+                "name": spec.name,
                 "label": spec.label, "due": due, "status": status,
                 "explanation": f"{spec.label}:\ntot en met {due:%d-%m-%Y}",
                 "steps_done": ["before-5wd"][:n % 2],

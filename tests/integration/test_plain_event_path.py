@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, event, inspect, select
 
 from app.service import Service
 from engine.clock import FrozenClock
 from engine.errors import InvalidInput, NotFound
 from storage.db import detached, fresh
-from storage.tables import DeadlineRow
+from storage.tables import DeadlineRow, Trajectory
 from tests.conftest import make_settings
-from tests.helpers import SECRETARIAT, deadline, member, to_matching
+from tests.helpers import SECRETARIAT, deadline, member, start, to_matching
 
 
 @contextmanager
@@ -67,6 +67,19 @@ def test_a_plain_event_reads_once_and_not_every_person(service: Service, clock: 
     writes = [s for s in seen if not s.upper().startswith(("SELECT", "BEGIN", "COMMIT"))]
     assert writes[0].startswith("UPDATE trajectory"), writes  # the version check comes first
     assert any(s.startswith("INSERT INTO history") for s in writes)
+
+
+def test_a_started_deadline_names_the_trajectory_s_organisation(service: Service) -> None:
+    """Starting a trajectory, and an event that starts a deadline, write the trajectory's
+    organisation on each deadline (the overview reads them through it)."""
+    tid = int(start(service)["id"])
+    service.fire(tid, "call_participants", SECRETARIAT)
+    d, t = DeadlineRow.__table__.c, Trajectory.__table__.c  # type: ignore[attr-defined]
+    with service.engine.connect() as conn:
+        org_id = conn.execute(select(t.organisation_id).where(t.id == tid)).scalar_one()
+        found = conn.execute(select(d.name, d.organisation_id).where(d.trajectory_id == tid)).all()
+    assert {name for name, _ in found} >= {"advice_due", "signup_closes"}, found
+    assert {organisation for _, organisation in found} == {org_id}
 
 
 def test_state_history_and_deadlines_of_a_plain_event(service: Service, clock: FrozenClock) -> None:

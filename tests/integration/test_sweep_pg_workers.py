@@ -80,7 +80,8 @@ def bulk_calling(engine: Engine, count: int, due: date, org_slug: str = "demo") 
              "title": f"Traject {n}", "data": {"received_on": "2026-03-20"}, "version": 1,
              "created_at": now, "updated_at": now} for n in range(count)]).scalars())
         session.execute(insert(deadlines), [
-            {"trajectory_id": tid, "name": "signup_closes", "label": "aanmeldtermijn", "due": due,
+            {"trajectory_id": tid, "organisation_id": org_id, "name": "signup_closes",
+             "label": "aanmeldtermijn", "due": due,
              "status": "running", "explanation": "10 dagen na de oproep", "steps_done": [],
              "alert_roles": ["secretariat"], "on_expiry": "close_signup", "atw": True,
              "started_on": due - timedelta(days=1)} for tid in ids])
