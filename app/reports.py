@@ -12,7 +12,7 @@ ORM object), so that a page costs the same with a hundred trajectories or a hund
   reads `status IN (...)` through the index (status, due) and would sort every running
   deadline for one page; so the page's ids are the merge of one ordered read of that index
   per status, each at most `offset + limit` entries (the first page reads 3 × limit). One
-  organisation's deadlines (a few hundred) are read through its trajectories and sorted.
+  organisation's the same way, through the index (organisation_id, status, due).
 - The total is one COUNT, skipped when the page itself shows where the list ends.
 
 The lists only read: they need the engine, the clock and the flows (`Source`), not the whole
@@ -161,8 +161,7 @@ class Reports:
         d = deadline_table.c
         with self.service.engine.connect() as conn:
             org_id = _org_id(conn, org) if org else None
-            query = (_every_deadline(limit, offset) if org_id is None
-                     else _deadlines_of(org_id, limit, offset))
+            query = _active_deadlines(limit, offset, org_id)
             rows = [_deadline(row, today) for row in conn.execute(query)]
             counted = (select(func.count()).select_from(deadline_table)
                        .where(d.status.in_(ACTIVE_DEADLINE)))
@@ -176,27 +175,19 @@ DEADLINE_COLUMNS = tuple(deadline_table.c[name] for name in (
     "id", "trajectory_id", "name", "label", "due", "status", "explanation", "steps_done"))
 
 
-def _every_deadline(limit: int, offset: int) -> Select[Any]:
-    """A page of every organisation's active deadlines: the merge of one read per status in
-    (due, id) order through the index (status, due), each at most `offset + limit` ids long;
-    only the page's rows are read in full."""
+def _active_deadlines(limit: int, offset: int, org_id: int | None) -> Select[Any]:
+    """A page of every organisation's active deadlines, or of one's: the merge of one read per
+    status in (due, id) order through the index (status, due), or (organisation_id, status,
+    due), each at most `offset + limit` ids long; only the page's rows are read in full."""
     d, t = deadline_table.c, trajectory_table.c
     reach = min(offset + limit, MAX_OFFSET)
-    arms = [select(select(d.id, d.due).where(d.status == status).order_by(d.due, d.id)
+    theirs = [] if org_id is None else [d.organisation_id == org_id]
+    arms = [select(select(d.id, d.due).where(*theirs, d.status == status).order_by(d.due, d.id)
                    .limit(reach).subquery()) for status in ACTIVE_DEADLINE]
     merged = union_all(*arms).subquery()
     page = select(merged.c.id).order_by(merged.c.due, merged.c.id).limit(limit).offset(offset)
     return (select(*DEADLINE_COLUMNS, t.title).join(trajectory_table, t.id == d.trajectory_id)
             .where(d.id.in_(page)).order_by(d.due, d.id))
-
-
-def _deadlines_of(org_id: int, limit: int, offset: int) -> Select[Any]:
-    """A page of one organisation's active deadlines (a few hundred): read through the index
-    (organisation_id, status, due), then sorted."""
-    d, t = deadline_table.c, trajectory_table.c
-    return (select(*DEADLINE_COLUMNS, t.title).join(trajectory_table, t.id == d.trajectory_id)
-            .where(d.organisation_id == org_id, d.status.in_(ACTIVE_DEADLINE))
-            .order_by(d.due, d.id).limit(limit).offset(offset))
 
 
 def _deadline(row: Any, today: date) -> dict[str, Any]:
