@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, select
 
 from engine.dsl import SYSTEM, Actor, OrgGroup, OrgSettings, Recipients, Words
@@ -14,6 +14,8 @@ from storage.db import detached
 from storage.tables import Organisation, Person
 
 person_table = Person.__table__  # type: ignore[attr-defined]
+#: Everyone of an organisation (built once: a call reads them for each event).
+EVERYONE = person_table.select().where(person_table.c.organisation_id == bindparam("org_id"))
 
 
 def organisation(session: Session, slug: str) -> Organisation:
@@ -73,9 +75,10 @@ class People:
 
     def everyone(self) -> dict[str, Person]:
         if self._everyone is None:
-            rows = self.conn.execute(person_table.select().where(
-                person_table.c.organisation_id == self.org_id)).mappings()
-            self._everyone = {p.email: p for p in (detached(Person, r) for r in rows)}
+            rows = self.conn.execute(EVERYONE, {"org_id": self.org_id})
+            names = tuple(rows.keys())  # a dict of each row: twice as fast as its RowMapping
+            self._everyone = {p.email: p for p in (detached(Person, dict(zip(names, r, strict=True)))
+                                                   for r in rows)}
         return self._everyone
 
     def is_person(self, email: str) -> bool:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from app import invitation
 from engine import tokens
 from engine.clock import AMSTERDAM
 from engine.dsl import Mail
 from notifications.message import Attachment, Letterhead, Party
-from notifications.render import Personal, Rendered, Renderer
+from notifications.render import Encoded, Personal, Renderer
 from settings import Settings
 from storage.db import fresh
 from storage.tables import DeadlineRow, OutboxMessage, Person, Trajectory
@@ -65,24 +65,25 @@ class Mailer:
                 for person in people]
 
     def _contents(self, template: str, context: dict[str, Any],
-                  linked: bool) -> Callable[[Person, str | None], Rendered]:
-        """Each person's text: the template rendered once with markers for what is personal, or,
-        when the template does more with a personal value than print it, in full per person."""
+                  linked: bool) -> Callable[[Person, str | None], Encoded]:
+        """Each person's text, encoded as it is written: the template rendered once with markers
+        for what is personal, or, when the template does more with a personal value than print
+        it, in full per person."""
         shared = self.renderer.render_shared(template, context, PERSONAL if linked else RECIPIENT)
 
-        def content(person: Person, link: str | None) -> Rendered:
+        def content(person: Person, link: str | None) -> Encoded:
             personal = {"recipient.name": person.name, "recipient.email": person.email}
             if link is not None:
                 personal["answer_url"] = link
             if shared is not None:
-                return shared.fill(personal)
-            return self.renderer.render(template, {**context, **_nested(personal)})
+                return shared.fill_encoded(personal)
+            return self.renderer.render(template, {**context, **_nested(personal)}).encoded()
 
         return content
 
-    def _message(self, template: str, person: Person, content: Rendered,
+    def _message(self, template: str, person: Person, content: Encoded,
                  letterhead: Letterhead, trajectory_id: int | None) -> OutboxMessage:
-        message_id = f"<{uuid.uuid4().hex}@{self.domain}>"
+        message_id = f"<{secrets.token_hex(16)}@{self.domain}>"  # 128 random bits, as hex
         raw = letterhead.build(Party(person.name, person.email), content, message_id)
         now = letterhead.sent_at
         # built without validation: every value is the code's own (the constructor's checks
@@ -102,7 +103,7 @@ class Mailer:
 
         def link(person: Person) -> str:
             assert person.id is not None
-            return prefix + quote(tokens.issue(secret, trajectory_id, person.id, expires_at))
+            return prefix + tokens.issue(secret, trajectory_id, person.id, expires_at)  # URL-safe
 
         return link
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 from functools import cache
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, Update, bindparam, insert, inspect, update
@@ -203,7 +204,22 @@ def _one_or_many(rows: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, 
 
 def _values(instance: SQLModel, table: Table) -> dict[str, Any]:
     """The column values of a new row (its key left to the database)."""
-    return {c.name: getattr(instance, c.name) for c in table.c if not c.primary_key}
+    names, from_state, from_attributes = _inserted_columns(table)
+    try:  # an instance built in memory holds every column's value in its state
+        values = from_state(instance.__dict__)
+    except KeyError:
+        values = from_attributes(instance)
+    return dict(zip(names, values, strict=True))
+
+
+@cache
+def _inserted_columns(table: Table) -> tuple[tuple[str, ...], itemgetter[Any], attrgetter[Any]]:
+    """The names of a table's columns but its key, and readers of them all at once (a call's
+    fifty outbox rows were read column by column): from the instance's state, or, for a value
+    it does not hold, through its attributes."""
+    names = tuple(c.name for c in table.c if not c.primary_key)
+    assert len(names) > 1  # the getters give a tuple
+    return names, itemgetter(*names), attrgetter(*names)
 
 
 def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],

@@ -20,7 +20,7 @@ from datetime import datetime
 from email.utils import format_datetime
 
 from notifications import mime
-from notifications.render import Rendered
+from notifications.render import Encoded, Rendered
 
 BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -84,18 +84,18 @@ class Letterhead:
         self.before = delimiter + alternative_type + mime.CRLF
         self.after = mime.CRLF + mime.multipart(mixed, [_attachment_part(attachment)])
 
-    def build(self, recipient: Party, content: Rendered, message_id: str) -> bytes:
-        """One recipient's mail."""
+    def build(self, recipient: Party, content: Rendered | Encoded, message_id: str) -> bytes:
+        """One recipient's mail (its text and HTML encoded already, or encoded here)."""
+        encoded = content.encoded() if isinstance(content, Rendered) else content
         return b"".join((
             self.sender,
             _address("To", recipient),
-            mime.unstructured("Subject", _clean(content.subject, "Het onderwerp")),
+            mime.unstructured("Subject", _clean(encoded.subject, "Het onderwerp")),
             mime.simple("Message-ID", _clean(message_id, "Het Message-ID")),
             self.trailer,
             self.before,
-            mime.multipart(self.alternative, [
-                mime.TEXT_HEAD + mime.quoted_printable(content.text),
-                mime.HTML_HEAD + mime.quoted_printable(content.html)]),
+            mime.multipart(self.alternative, [mime.TEXT_HEAD + encoded.text,
+                                              mime.HTML_HEAD + encoded.html]),
             self.after,
         ))
 

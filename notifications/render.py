@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from markupsafe import escape
 
-from notifications import formatting
+from notifications import formatting, mime
 
 if TYPE_CHECKING:
     from jinja2 import Environment, Template
@@ -35,6 +35,10 @@ class Rendered:
     subject: str
     text: str
     html: str
+
+    def encoded(self) -> Encoded:
+        """The mail as its parts are written: text and HTML quoted-printable."""
+        return Encoded(self.subject, mime.quoted_printable(self.text), mime.quoted_printable(self.html))
 
 
 class Renderer:
@@ -126,19 +130,78 @@ class Personal:
         raise NotShared(name)
 
 
-@dataclass(frozen=True)
 class Shared:
-    """A mail rendered once; `fill` makes one person's copy."""
+    """A mail rendered once; `fill` makes one person's copy, `fill_encoded` the same copy as its
+    parts are written (notifications.mime). Each part is cut at its markers once; the lines of a
+    body without a marker are quoted-printable encoded once for everyone (quoted-printable
+    encodes each line on its own), a person's own lines for them."""
 
-    rendered: Rendered
+    def __init__(self, rendered: Rendered) -> None:
+        self.rendered = rendered
+        self._subject = MARKER.split(rendered.subject)
+        self._text, self._html = _Body(rendered.text), _Body(rendered.html)
 
     def fill(self, values: Mapping[str, str]) -> Rendered:
-        """This person's copy: each marker replaced by their value (escaped in the HTML), in one
-        pass, so that a value is never read as a marker."""
-        plain, html = (lambda m: values[m[1]]), (lambda m: str(escape(values[m[1]])))
-        found = self.rendered
-        return Rendered(MARKER.sub(plain, found.subject), MARKER.sub(plain, found.text),
-                        MARKER.sub(html, found.html))
+        """This person's copy: each marker replaced by their value (escaped in the HTML); a value
+        is put in as it is, never read as a marker."""
+        return Rendered(_put(self._subject, values), _put(self._text.parts, values),
+                        _put(self._html.parts, _escaped(values)))
+
+    def fill_encoded(self, values: Mapping[str, str]) -> Encoded:
+        """`fill(values).encoded()`, without encoding again what is the same for everyone."""
+        return Encoded(_put(self._subject, values), self._text.encoded(values),
+                       self._html.encoded(_escaped(values)))
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A mail as its parts are written: the subject, and text and HTML quoted-printable."""
+
+    subject: str
+    text: bytes
+    html: bytes
+
+
+class _Body:
+    """A body with markers: cut at them (`parts`), and as runs of whole lines (each with its line
+    end), either encoded already (no marker) or a line's parts to fill and encode per person."""
+
+    def __init__(self, body: str) -> None:
+        self.parts = MARKER.split(body)
+        self.runs: list[bytes | list[str]] = []
+        if "\r" in body or not body:  # a line end of two characters is never cut: all per person
+            self.runs.append(self.parts)
+            return
+        same: list[str] = []
+        for line in body.encode("utf-8").splitlines():  # the lines mime.quoted_printable sees
+            text = line.decode("utf-8") + "\n"
+            if MARK_OPEN in text:
+                if same:
+                    self.runs.append(mime.quoted_printable("".join(same)))
+                    same = []
+                self.runs.append(MARKER.split(text))
+            else:
+                same.append(text)
+        if same:
+            self.runs.append(mime.quoted_printable("".join(same)))
+
+    def encoded(self, values: Mapping[str, str]) -> bytes:
+        return b"".join(run if isinstance(run, bytes) else mime.quoted_printable(_put(run, values))
+                        for run in self.runs)
+
+
+def _put(parts: list[str], values: Mapping[str, str]) -> str:
+    """Text cut at its markers (text, key, text, key, ..., text) with each key's value."""
+    if len(parts) == 1:
+        return parts[0]
+    filled = parts.copy()
+    for n in range(1, len(parts), 2):
+        filled[n] = values[parts[n]]
+    return "".join(filled)
+
+
+def _escaped(values: Mapping[str, str]) -> dict[str, str]:
+    return {key: str(escape(value)) for key, value in values.items()}
 
 
 def _leaves(values: Mapping[str, Any]) -> list[Personal]:

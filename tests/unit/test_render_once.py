@@ -47,3 +47,25 @@ def test_a_template_that_does_more_with_a_name_than_print_it_is_rendered_per_per
     (tmp_path / "groet.txt.j2").write_text(f"Hallo\n\n{use}\n")
     (tmp_path / "groet.html.j2").write_text("<p>Hallo</p>\n")
     assert Renderer(tmp_path).render_shared("groet", {}, PERSONAL) is None
+
+
+def test_each_persons_copy_is_encoded_as_if_encoded_whole(tmp_path: Path) -> None:
+    """The lines without a personal value are quoted-printable encoded once for everyone; each
+    person's copy is byte for byte what encoding their whole mail gives."""
+    long = "woord " * 20
+    (tmp_path / "oproep.txt.j2").write_text(
+        "Oproep voor {{ recipient.name }}\n\nFrom nu af aan\n.\nspatie aan het eind   \n"
+        f"{long}{{{{ recipient.name }}}} {long}\n{{{{ answer_url }}}}\nFrom {{{{ recipient.name }}}}\n"
+        "één = twee\n\n")
+    (tmp_path / "oproep.html.j2").write_text(
+        f"<p>{{{{ t }}}}</p>\n<p>{long}</p>\n<p>Beste {{{{ recipient.name }}}},</p>\n"
+        "<a href=\"{{ answer_url }}\">ja</a>\n.\n")
+    personal = {"recipient": {"name": Personal("recipient.name")}, "answer_url": Personal("answer_url")}
+    link = "http://example.org/antwoord/" + "x" * 120
+    for title in ["", "een\rtwee\r"]:  # a carriage return in the shared text too
+        shared = Renderer(tmp_path).render_shared("oproep", {"t": title}, personal)
+        assert shared is not None
+        for name in [*NAMES, "From Anna", ".", "Anna\r\nFrom B", "Anna  ", "Zoë=Ω " * 15,
+                     "Anna\n", "\nAnna", "\r"]:
+            values = {"recipient.name": name, "answer_url": link}
+            assert shared.fill_encoded(values) == shared.fill(values).encoded()

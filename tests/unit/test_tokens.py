@@ -59,3 +59,33 @@ def test_a_new_key_after_many_links_with_the_old_one_does_not_accept_them() -> N
     assert tokens.verify("nieuwe-sleutel", fresh, NOW).person_id == 2
     with pytest.raises(tokens.TokenRefused):
         tokens.verify("oude-sleutel", fresh, NOW)
+
+
+def test_a_link_is_what_itsdangerous_signs_for_its_claims() -> None:
+    """Links are signed without the serializer (its signer made once per link cost most of a
+    call), in its format: itsdangerous reads them, and signs their claims to the same bytes."""
+    from itsdangerous import Signer, URLSafeSerializer
+
+    expiry = NOW + timedelta(days=3)
+    for trajectory_id, person_id in [(7, 42), (1234567, 7654321), (2**62, 2**62 + 1)]:
+        token = tokens.issue("geheim", trajectory_id, person_id, expiry)
+        body = URLSafeSerializer("geheim", salt=tokens.SALT).loads(token)
+        assert body == {"t": trajectory_id, "p": person_id, "x": expiry.isoformat(),
+                        "j": tokens.read("geheim", token).jti}
+        payload = token.rpartition(".")[0]
+        assert Signer("geheim", salt=tokens.SALT).sign(payload).decode() == token
+
+
+def test_the_key_kept_for_one_secret_never_signs_for_another() -> None:
+    """With the first key's signing key kept (warm), a second key signs with its own: a link of
+    either verifies only with its own key, and the first key keeps working after the second."""
+    expiry = NOW + timedelta(days=1)
+    first = tokens.issue("sleutel-een", 3, 4, expiry)
+    second = tokens.issue("sleutel-twee", 3, 4, expiry)
+    assert first.rpartition(".")[2] != second.rpartition(".")[2]
+    for key, token in [("sleutel-twee", first), ("sleutel-een", second)]:
+        with pytest.raises(tokens.TokenRefused):
+            tokens.verify(key, token, NOW)
+    again = tokens.issue("sleutel-een", 3, 5, expiry)
+    assert tokens.verify("sleutel-een", again, NOW).person_id == 5
+    assert tokens.verify("sleutel-twee", second, NOW).person_id == 4
