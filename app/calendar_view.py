@@ -127,7 +127,7 @@ def month_calendar(service: Service, org_id: int, month: Month) -> MonthCalendar
 def _active(org_id: int) -> Any:
     return (select(DeadlineRow, Trajectory.title)
             .where(DeadlineRow.trajectory_id == Trajectory.id,
-                   Trajectory.organisation_id == org_id,
+                   DeadlineRow.organisation_id == org_id,
                    col(DeadlineRow.status).in_(ACTIVE_DEADLINE)))
 
 

@@ -153,7 +153,7 @@ class Digest:
         rows = self.session.exec(
             select(DeadlineRow, Trajectory)
             .join(Trajectory, col(Trajectory.id) == DeadlineRow.trajectory_id)
-            .where(Trajectory.organisation_id == org.id, col(DeadlineRow.status).in_(LISTED),
+            .where(DeadlineRow.organisation_id == org.id, col(DeadlineRow.status).in_(LISTED),
                    DeadlineRow.due < self.today + HORIZON)
             .order_by(col(DeadlineRow.due), col(DeadlineRow.id))).all()
         groups: dict[int, dict[str, Any]] = {}

@@ -124,7 +124,7 @@ def calendar(service: Service, secret: str) -> bytes:
 def _deadlines(session: Session, person: Person, org_id: int) -> Sequence[tuple[DeadlineRow, str]]:
     query = (select(DeadlineRow, Trajectory.title)
              .where(DeadlineRow.trajectory_id == Trajectory.id,
-                    Trajectory.organisation_id == org_id,
+                    DeadlineRow.organisation_id == org_id,
                     col(DeadlineRow.status).in_(ACTIVE_DEADLINE)))
     if not set(person.roles) & set(STAFF):
         ids = [row.id for row in naming(session, org_id, person.email)]
