@@ -401,15 +401,18 @@ def test_an_extended_deadline_gets_fresh_steps(service: Service, clock: FrozenCl
 # --- one broken trajectory never stops the sweep -----------------------------------------------------
 
 
+def calling(service: Service, count: int) -> list[int]:
+    """`count` new trajectories whose call for participants went out."""
+    tids = [int(start(service)["id"]) for _ in range(count)]
+    for tid in tids:
+        service.fire(tid, "call_participants", SECRETARIAT)
+    return tids
+
+
 def test_a_broken_trajectory_is_skipped_and_the_others_still_fire(
         any_engine: Engine, tmp_path: Path, clock: FrozenClock, caplog: pytest.LogCaptureFixture) -> None:
     service = Service(any_engine, make_settings("unused", tmp_path), clock)
-    tids = []
-    for _ in range(3):
-        tid = int(start(service)["id"])
-        service.fire(tid, "call_participants", SECRETARIAT)
-        tids.append(tid)
-    unknown_flow, bad_data, healthy = tids
+    unknown_flow, bad_data, healthy = calling(service, 3)
     with Session(any_engine) as session:
         session.execute(update(Trajectory).where(Trajectory.id == unknown_flow)
                         .values(flow="vergeten_stroom"))
@@ -441,11 +444,7 @@ def test_a_broken_trajectory_between_others_leaves_each_of_them_closed_once(
     """The others of the batch are closed once, also those handled before the broken one (on
     SQLite a batch is first tried in one savepoint, then again item by item)."""
     service = Service(any_engine, make_settings("unused", tmp_path), clock)
-    tids = []
-    for _ in range(5):
-        tid = int(start(service)["id"])
-        service.fire(tid, "call_participants", SECRETARIAT)
-        tids.append(tid)
+    tids = calling(service, 5)
     sweep_days(service, clock, date(2026, 3, 25), date(2026, 4, 7))  # the call's reminders
     broken = tids[2]
     with Session(any_engine) as session:
