@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Engine, delete, func, update
+from sqlalchemy import Engine, delete, exists, func, update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -326,10 +326,12 @@ def _purge(session: Session, now: datetime, months: int, org_ids: list[int] | No
     if org_ids is None:
         belongs = table.c.trajectory_id.is_(None)
     else:
-        ids = select(Trajectory.id).where(col(Trajectory.organisation_id).in_(org_ids))
-        belongs = table.c.trajectory_id.in_(ids.scalar_subquery())
+        # Looked up per mail, not `trajectory_id IN (SELECT ... of these organisations)`: SQLite
+        # would build the list of every trajectory of them first (a second with a million).
+        belongs = exists().where(col(Trajectory.id) == table.c.trajectory_id,
+                                 col(Trajectory.organisation_id).in_(org_ids))
     statement = (update(table)
-                 .where(belongs, table.c.status.in_(DONE), table.c.purged_at.is_(None),
-                        func.coalesce(table.c.sent_at, table.c.created_at) < cutoff)
+                 .where(table.c.status.in_(DONE), table.c.purged_at.is_(None),
+                        func.coalesce(table.c.sent_at, table.c.created_at) < cutoff, belongs)
                  .values(raw=b"", purged_at=now))
     return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
