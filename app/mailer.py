@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,12 +48,16 @@ class Mailer:
         self.domain = address.rpartition("@")[2] or urlsplit(settings.base_url).hostname or "localhost"
 
     def rows(self, mail: Mail, people: list[Person], job: MailJob) -> list[OutboxMessage]:
-        """One row per person: what is the same for everyone (the text, the invitation, the
-        letterhead, the link's key and expiry) worked out once, per person only their own name,
-        link and headers."""
+        """One row per person (`values`), as new instances to add to a session."""
+        return [fresh(OutboxMessage, **values) for values in self.values(mail, people, job)]
+
+    def values(self, mail: Mail, people: list[Person], job: MailJob) -> list[dict[str, Any]]:
+        """One outbox row per person, its column values (all but its key): what is the same for
+        everyone (the text, the invitation, the letterhead, the link's key and expiry) worked
+        out once, per person only their own name, link and headers."""
         letterhead = Letterhead(self.sender, job.now, self._invitation(mail, job, people))
         link = self._answer_links(job) if mail.answer_link else None
-        content = self._contents(mail.template, job.context, link is not None)
+        content = self._contents(mail.template, job.context, link is not None, len(people))
         return [self._message(mail.template, person, content(person, link(person) if link else None),
                               letterhead, job.trajectory.id) for person in people]
 
@@ -60,16 +65,19 @@ class Mailer:
                now: datetime) -> list[OutboxMessage]:
         """A mail of the organisation itself, about no one trajectory: one row per person."""
         letterhead = Letterhead(self.sender, now)
-        content = self._contents(template, context, False)
-        return [self._message(template, person, content(person, None), letterhead, None)
+        content = self._contents(template, context, False, len(people))
+        return [fresh(OutboxMessage, **self._message(template, person, content(person, None),
+                                                     letterhead, None))
                 for person in people]
 
-    def _contents(self, template: str, context: dict[str, Any],
-                  linked: bool) -> Callable[[Person, str | None], Encoded]:
+    def _contents(self, template: str, context: dict[str, Any], linked: bool,
+                  readers: int) -> Callable[[Person, str | None], Encoded]:
         """Each person's text, encoded as it is written: the template rendered once with markers
         for what is personal, or, when the template does more with a personal value than print
-        it, in full per person."""
-        shared = self.renderer.render_shared(template, context, PERSONAL if linked else RECIPIENT)
+        it, in full per person. A mail to one person is rendered for them at once: markers
+        would only cost (the sweep's mail to the secretariat)."""
+        shared = (self.renderer.render_shared(template, context, PERSONAL if linked else RECIPIENT)
+                  if readers > 1 else None)
 
         def content(person: Person, link: str | None) -> Encoded:
             personal = {"recipient.name": person.name, "recipient.email": person.email}
@@ -82,15 +90,15 @@ class Mailer:
         return content
 
     def _message(self, template: str, person: Person, content: Encoded,
-                 letterhead: Letterhead, trajectory_id: int | None) -> OutboxMessage:
+                 letterhead: Letterhead, trajectory_id: int | None) -> dict[str, Any]:
+        """One outbox row's values; no instance is built (writing a call's fifty rows with
+        Core, an instance each cost as much as its mail)."""
         message_id = f"<{secrets.token_hex(16)}@{self.domain}>"  # 128 random bits, as hex
         raw = letterhead.build(Party(person.name, person.email), content, message_id)
         now = letterhead.sent_at
-        # built without validation: every value is the code's own (the constructor's checks
-        # cost as much as writing the mail)
-        return fresh(OutboxMessage, trajectory_id=trajectory_id, message_id=message_id,
-                     template=template, sender=self.sender.email, recipient=person.email,
-                     subject=content.subject, raw=raw, next_attempt_at=now, created_at=now)
+        return {**_outbox_defaults(), "trajectory_id": trajectory_id, "message_id": message_id,
+                "template": template, "sender": self.sender.email, "recipient": person.email,
+                "subject": content.subject, "raw": raw, "next_attempt_at": now, "created_at": now}
 
     def _answer_links(self, job: MailJob) -> Callable[[Person], str]:
         """Each person's own link to answer the call (signed: it names the trajectory and the
@@ -132,6 +140,14 @@ class Mailer:
         )
         return invitation.ics(meeting, organizer=self.sender, stamp=job.now,
                               attendees=[Party(p.name, p.email) for p in people])
+
+
+@cache
+def _outbox_defaults() -> dict[str, Any]:
+    """The outbox columns a new row leaves at their default (status, attempts, ...)."""
+    return {name: info.get_default(call_default_factory=True)
+            for name, info in OutboxMessage.model_fields.items()
+            if name != "id" and not info.is_required()}
 
 
 def _nested(personal: dict[str, str]) -> dict[str, Any]:

@@ -61,7 +61,7 @@ from app.sweep_claims import (
     statements,
     steps_table,
 )
-from app.writer import mail_context
+from app.writer import deferred_writes, mail_context
 from engine.atw_calendar import default_calendar
 from engine.clock import local_today
 from engine.dsl import KNOWN_ROLES, SYSTEM, Deadline, Mail, Recipients, Reminder
@@ -332,14 +332,16 @@ class Sweep:
     def _handle_together(self, session: Session, drain: Drain[Claimed], batch: list[Claimed],
                          tally: Tally) -> SweepReport:
         """SQLite, where the batch's claim made this transaction the one writer (an item fails
-        only when it is broken): the batch's items in one savepoint, cheaper than one each.
-        When an item fails, that savepoint is rolled back and the items are handled one by one,
-        each in a savepoint of its own, as if they had been from the start, except the failing
-        item: it is handed back at once, not tried again."""
+        only when it is broken): the batch's items in one savepoint, cheaper than one each, the
+        events' rows written together at the end of the batch (app.writer.deferred_writes).
+        When an item fails (or writing the batch's rows does), that savepoint is rolled back
+        and the items are handled one by one, each in a savepoint of its own, as if they had
+        been from the start, except the failing item: it is handed back at once, not tried
+        again."""
         done = SweepReport()
         failing: Claimed | None = None
         try:
-            with session.begin_nested():
+            with session.begin_nested(), deferred_writes(session.connection()):
                 for claimed in batch:
                     if self.stop.is_set():  # stop after the item in hand: the rest goes back
                         session.execute(drain.unclaim, {"b_id": drain.key(claimed)})

@@ -8,11 +8,20 @@ mail.
 
 Everything is written with Core statements on the transaction's connection, at once and in that
 order: the instances an event changes were read with Core (app.service) and are in no session.
+
+A batch of events in one transaction (the SQLite sweep, `deferred_writes`) holds its writes and
+writes them table by table at the end of the batch, one statement per table: the version checks
+of all its trajectories first (the count of rows moved must be the batch's), then history,
+deadlines and outbox. A failing write fails the batch, which the sweep then redoes event by event.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import cache
 from operator import attrgetter, itemgetter
@@ -58,6 +67,70 @@ def active_deadlines(rows: list[DeadlineRow]) -> dict[str, DeadlineRow]:
     return {d.name: d for d in rows if d.status in ACTIVE_DEADLINE}
 
 
+@dataclass
+class Writes:
+    """The rows of one or more events, as statement parameters, written table by table."""
+
+    moves: list[dict[str, Any]] = field(default_factory=list)
+    moves_with_data: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    started: list[dict[str, Any]] = field(default_factory=list)
+    changed: dict[tuple[str, ...], list[dict[str, Any]]] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: Writes) -> None:
+        self.moves += other.moves
+        self.moves_with_data += other.moves_with_data
+        self.history += other.history
+        self.started += other.started
+        for names, rows in other.changed.items():
+            self.changed.setdefault(names, []).extend(rows)
+        self.outbox += other.outbox
+
+    def write(self, conn: Connection) -> None:
+        """The version checks first (the first write: nothing is written for a trajectory that
+        changed since it was read), then history, deadlines and outbox."""
+        for statement, moves in ((MOVE, self.moves), (MOVE_WITH_DATA, self.moves_with_data)):
+            if moves and conn.execute(statement, _one_or_many(moves)).rowcount != len(moves):
+                ids = ", ".join(str(m["b_id"]) for m in moves)
+                raise StaleDataError(f"Trajectory {ids} changed since it was read.")
+        for table, rows in ((history_table, self.history), (deadline_table, self.started)):
+            if rows:
+                conn.execute(INSERT[table.name], _one_or_many(rows))
+        for names, changes in self.changed.items():
+            conn.execute(_changing(names), _one_or_many(changes))
+        if self.outbox:
+            conn.execute(INSERT[outbox_table.name], _one_or_many(self.outbox))
+
+
+@dataclass
+class Held:
+    """The writes of a batch of events on one connection, held until the batch ends."""
+
+    conn: Connection
+    writes: Writes = field(default_factory=Writes)
+
+    def flush(self) -> None:
+        writes, self.writes = self.writes, Writes()
+        writes.write(self.conn)
+
+
+_held: ContextVar[Held | None] = ContextVar("held_writes", default=None)
+
+
+@contextmanager
+def deferred_writes(conn: Connection) -> Iterator[Held]:
+    """The events written by Writers on `conn` inside this block are written at its end, table
+    by table (on an exception, nothing more is written: the caller rolls the batch back)."""
+    held = Held(conn)
+    token = _held.set(held)
+    try:
+        yield held
+        held.flush()
+    finally:
+        _held.reset(token)
+
+
 class Writer:
     """Applies one outcome inside the caller's transaction; never commits."""
 
@@ -86,53 +159,56 @@ class Writer:
         row.state = outcome.dest
         row.data = dict(outcome.data)
         row.updated_at = self.now
+        held = _held.get()
+        if held is not None and (held.conn is not self.conn or new or _links(outcome)):
+            held.flush()  # what follows reads or links what the batch wrote: in order, now
+            held = None
         if new:
             self._insert_row(row)  # a new trajectory: its id first, its deadlines and mail name it
         self._deadlines(row, outcome, deadlines)  # in memory only: nothing written yet
         mails = self._mails(row, outcome, who, people, deadlines, note, payload)
+        writes = Writes()
         if not new:
-            self._move(row, data_changed)  # the first write: the version check, then the rest
-        self._history(row, outcome, who, note, payload)
-        self._write_deadlines()
-        self._insert(outbox_table, mails)
+            self._move(row, data_changed, writes)  # the first write: the version check
+        writes.history.append(self._history(row, outcome, who, note, payload))
+        self._write_deadlines(writes)
+        writes.outbox = mails
+        if held is not None:
+            held.writes.add(writes)
+        else:
+            writes.write(self.conn)
 
     def _insert_row(self, row: Trajectory) -> None:
         found = self.conn.execute(INSERT[trajectory_table.name], _values(row, trajectory_table))
         assert found.inserted_primary_key is not None
         row.id = found.inserted_primary_key[0]
 
-    def _move(self, row: Trajectory, data_changed: bool) -> None:
-        """The new state, if the row is still at the version it was read at."""
+    @staticmethod
+    def _move(row: Trajectory, data_changed: bool, writes: Writes) -> None:
+        """The new state, if the row is still at the version it was read at (Writes.write
+        checks it)."""
         values = {"b_id": row.id, "b_version": row.version, "state": row.state,
                   "updated_at": row.updated_at}
         if data_changed:
-            moved = self.conn.execute(MOVE_WITH_DATA, {**values, "data": row.data})
+            writes.moves_with_data.append({**values, "data": row.data})
         else:
-            moved = self.conn.execute(MOVE, values)
-        if moved.rowcount != 1:
-            raise StaleDataError(f"Trajectory {row.id} changed since version {row.version}.")
+            writes.moves.append(values)
         row.version += 1
 
     def _history(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
-                 note: str | None, payload: dict[str, Any]) -> None:
+                 note: str | None, payload: dict[str, Any]) -> dict[str, Any]:
         assert row.id is not None
-        self.conn.execute(INSERT[history_table.name], {
-            "trajectory_id": row.id, "at": self.now, "actor": who.email, "event": outcome.event,
-            "from_state": outcome.source, "to_state": outcome.dest, "note": note,
-            "payload": payload})
+        return {"trajectory_id": row.id, "at": self.now, "actor": who.email,
+                "event": outcome.event, "from_state": outcome.source, "to_state": outcome.dest,
+                "note": note, "payload": payload}
 
-    def _write_deadlines(self) -> None:
-        self._insert(deadline_table, self.started)
+    def _write_deadlines(self, writes: Writes) -> None:
+        writes.started += [_values(d, deadline_table) for d in self.started]
         for deadline in self.changed:
             names = tuple(sorted(CHANGEABLE - inspect(deadline).unmodified))
             if names:  # the columns this event set, whatever it set them to
-                self.conn.execute(_changing(names), {
-                    "b_id": deadline.id, **{name: getattr(deadline, name) for name in names}})
-
-    def _insert(self, table: Table, rows: list[Any]) -> None:
-        """New rows of `table`, from instances built in memory, in one statement."""
-        if rows:
-            self.conn.execute(INSERT[table.name], _one_or_many([_values(r, table) for r in rows]))
+                writes.changed.setdefault(names, []).append(
+                    {"b_id": deadline.id, **{name: getattr(deadline, name) for name in names}})
 
     def _deadlines(self, row: Trajectory, outcome: effects.Outcome,
                    deadlines: list[DeadlineRow]) -> None:
@@ -174,9 +250,9 @@ class Writer:
 
     def _mails(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
                directory_: directory.People, deadlines: list[DeadlineRow], note: str | None,
-               payload: dict[str, Any]) -> list[OutboxMessage]:
-        """The rendered outbox rows of the outcome's mails; renders and reads (everyone of the
-        organisation, only when there is mail), writes nothing."""
+               payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rendered outbox rows of the outcome's mails (their values); renders and reads
+        (everyone of the organisation, only when there is mail), writes nothing."""
         sends = [e.mail for e in outcome.effects if isinstance(e, effects.SendMail)]
         if not sends:
             return []
@@ -184,10 +260,16 @@ class Writer:
         context = mail_context(row, who, people, deadlines, note, payload, self.org)
         context["base_url"] = self.mailer.settings.base_url
         job = MailJob(row, context, self.now, deadlines)
-        rows: list[OutboxMessage] = []
+        rows: list[dict[str, Any]] = []
         for mail in sends:
-            rows += self.mailer.rows(mail, directory.recipients(mail.to, people, row.data, who), job)
+            rows += self.mailer.values(mail, directory.recipients(mail.to, people, row.data, who),
+                                       job)
         return rows
+
+
+def _links(outcome: effects.Outcome) -> bool:
+    """The event starts a linked trajectory (app.service writes it after the event)."""
+    return any(isinstance(e, effects.StartLinked) for e in outcome.effects)
 
 
 @cache
@@ -228,18 +310,45 @@ def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
     from flows import all_flows
 
     flow = all_flows()[row.flow].flow
-    words = directory.words_of(org)
     return {
-        "org": {"name": org.name, "slug": org.slug},
-        "words": {**asdict(words), "Council": words.council[:1].upper() + words.council[1:],
-                  "the_secretariat": words.the_secretariat},
+        **_org_context(org),
         "trajectory": {"id": row.id, "title": row.title, "flow_title": flow.title,
                        "state_label": flow.state(row.state).label},
         "data": dict(row.data),
         "payload": payload,
         "note": note or "",
         "actor": {"name": who.name, "email": who.email},
-        "names": {p.email: p.name for p in people.values()},
+        "names": _names(people),
         "deadlines": {d.name: {"label": d.label, "due": d.due, "explanation": d.explanation}
                       for d in active_deadlines(deadlines).values()},
     }
+
+
+# The organisation's part of a mail's context, and its people's names, made again only for
+# another organisation or other people: the events of a sweep's batch share them. Each cache is
+# one tuple (replaced at once: threads may share it), its parts compared, never trusted by id.
+_last_org: tuple[Any, ...] = (None, None, None, None, {})
+_last_names: tuple[Any, ...] = (None, 0, {})
+
+
+def _org_context(org: Organisation) -> dict[str, Any]:
+    global _last_org
+    last = _last_org
+    if last[0] is not org or last[1:4] != (org.name, org.slug, org.words):
+        words = directory.words_of(org)
+        made = {
+            "org": {"name": org.name, "slug": org.slug},
+            "words": {**asdict(words), "Council": words.council[:1].upper() + words.council[1:],
+                      "the_secretariat": words.the_secretariat},
+        }
+        last = _last_org = (org, org.name, org.slug, copy.deepcopy(org.words), made)
+    return dict(last[4])
+
+
+def _names(people: dict[str, Person]) -> dict[str, str]:
+    global _last_names
+    last = _last_names
+    if last[0] is not people or last[1] != len(people):
+        last = _last_names = (people, len(people), {p.email: p.name for p in people.values()})
+    names: dict[str, str] = last[2]
+    return names

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from functools import lru_cache
 
 from notifications import mime
 from notifications.render import Encoded, Rendered
@@ -56,6 +57,18 @@ def _address(header: str, party: Party) -> bytes:
                         _clean(party.email, "Het e-mailadres"))
 
 
+@lru_cache(maxsize=16)  # the sender of every mail, checked and written once
+def _from(sender: Party) -> bytes:
+    return _address("From", sender)
+
+
+@lru_cache(maxsize=16)  # the mails of one second (a sweep's batch) share their Date
+def _dated(sent_at: datetime) -> bytes:
+    return (mime.simple("Date", format_datetime(sent_at))
+            + mime.simple("Auto-Submitted", "auto-generated")
+            + b"MIME-Version: 1.0\r\n")
+
+
 class Letterhead:
     """What every mail of one mailing shares, written once: a multipart/alternative (text and
     HTML), inside a multipart/mixed with the attachment when there is one."""
@@ -63,11 +76,9 @@ class Letterhead:
     def __init__(self, sender: Party, sent_at: datetime,
                  attachment: Attachment | None = None) -> None:
         self.sent_at = sent_at
-        self.sender = _address("From", sender)
+        self.sender = _from(sender)
         self.alternative = mime.boundary("a")
-        self.trailer = (mime.simple("Date", format_datetime(sent_at))
-                        + mime.simple("Auto-Submitted", "auto-generated")
-                        + b"MIME-Version: 1.0\r\n")
+        self.trailer = _dated(sent_at.replace(microsecond=0))
         alternative_type = mime.content_type("multipart/alternative",
                                              [("boundary", self.alternative)])
         if attachment is None:
