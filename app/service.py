@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any, overload
 
 from sqlalchemy import Connection, Engine, Select, Table, and_, bindparam, literal, text
@@ -99,7 +99,11 @@ class Service:
         self.settings = settings
         self.clock = clock or settings.clock
         self.mailer = Mailer(settings, Renderer(TEMPLATE_DIR))
-        self.flows = all_flows()
+
+    @cached_property
+    def flows(self) -> dict[str, CompiledFlow]:
+        """Every flow, built on first use (~16 ms): a worker or command starts without it."""
+        return all_flows()
 
     # --- reading ---------------------------------------------------------------------------
 

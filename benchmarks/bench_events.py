@@ -44,6 +44,9 @@ CEILING = ("An event writes its rows and commits once; no engine commits the sam
            "'2.5x the naive peer' is beyond any implementation on this machine and database.")
 
 
+P99_TARGET_MS = 5.0
+
+
 @dataclass
 class Rates:
     rate: float  # events per second
@@ -65,8 +68,8 @@ def run(ctx: Context) -> list[Figure]:
                    runs=[(p.rate, b.rate) for p, b, _ in runs],
                    target=ratio_at_least(0.5, "≥ 0.5× bare commits (≈ 2,000/s)"), **common),
             Figure("plain event: p99 latency", unit="ms", reference="bare commits: p99",
-                   runs=[(p.p99_ms, b.p99_ms) for p, b, _ in runs],
-                   target=value_at_most(5.0, "p99 ≤ 5 ms"), **common),
+                   runs=[(p.p99_ms, b.p99_ms) for p, b, _ in runs], note=_p99_note(runs),
+                   target=value_at_most(P99_TARGET_MS, "p99 ≤ 5 ms"), **common),
             Figure("plain event vs naive peer", unit="events/s", runs=[(p.rate, q.rate) for p, _, q in runs],
                    reference="transitions + SQLModel, audit row",
                    target=ratio_at_least(2.5, "≥ 2.5× the naive peer"), **common),
@@ -75,6 +78,16 @@ def run(ctx: Context) -> list[Figure]:
                    target=ratio_at_least(2.5, "≥ 2.5×, or the peer target cannot be met"), **common),
         ]
     return figures
+
+
+def _p99_note(runs: list[tuple[Rates, Rates, Rates]]) -> str:
+    """Say so when the bare commits themselves miss the p99 target in this run."""
+    bare = sorted(b.p99_ms for _, b, _ in runs)[len(runs) // 2]
+    if bare <= P99_TARGET_MS:
+        return ""
+    return (f"The bare commits of the same rows have a p99 of {bare:.1f} ms here themselves: a "
+            f"p99 of {P99_TARGET_MS:g} ms is beyond any implementation on this machine and "
+            "database in this run.")
 
 
 def measure(ctx: Context, kind: str, pairs: int) -> tuple[Rates, Rates, Rates]:

@@ -8,6 +8,7 @@ that someone changed the trajectory.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
@@ -16,7 +17,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import URL, Engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -50,6 +51,8 @@ DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 EXAMPLE_URLS = "sqlite:///advies.db of postgresql+psycopg://gebruiker:wachtwoord@host/database"
 #: Seconds to wait for a PostgreSQL server before saying it cannot be reached.
 CONNECT_TIMEOUT = 10
+#: A pooled PostgreSQL connection unused for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE = 1.0
 
 
 def checked_url(url: str) -> URL:
@@ -89,7 +92,32 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout})
         event.listen(engine, "connect", _sqlite_pragmas(timeout))
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    engine = create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """`pool_pre_ping`, but only for a connection that lay unused in the pool for more than
+    PING_AFTER_IDLE seconds (a server restart or a dropped connection happens while it lies
+    there). A ping is a round trip of its own: events in a row would pay it each time. A dead
+    connection is replaced before use; one that broke within the last second fails its one
+    statement, and the pool then drops every connection it held (SQLAlchemy's handling)."""
+
+    def on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE:
+            return  # just connected, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the connection was closed while unused") from error
+
+    event.listen(engine, "checkin", on_checkin)
+    event.listen(engine, "checkout", on_checkout)
 
 
 def make_engine_without_pool(url: str) -> Engine:
