@@ -44,7 +44,7 @@ from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from email.utils import parseaddr
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session, select
 
 from engine.clock import AMSTERDAM, Clock
@@ -372,7 +372,6 @@ class _SentMarks:
 
     def __init__(self, engine: Engine, holder: str, now_fn: Now, *, enough: int, gather: float,
                  busy: Callable[[], bool], written: Callable[[Claimed], None]) -> None:
-        self.engine = engine
         self.holder = holder
         self.now_fn = now_fn
         self.enough = max(1, enough)
@@ -380,6 +379,7 @@ class _SentMarks:
         self.gather = gather
         self.busy = busy
         self.written = written
+        self.writer = _MarkWriter(engine)
         self.waiting: dict[int, tuple[Claimed, Marked]] = {}
         self.stalled = 0  # sends that wait for a mark before their server may take the mail
         self.flushing: asyncio.Task[None] | None = None
@@ -413,9 +413,12 @@ class _SentMarks:
 
     async def settled(self) -> None:
         """Wait until every mark handed in is written (or failed)."""
-        while self.flushing is not None and not self.flushing.done():
-            self.gathered.set()
-            await asyncio.wait({self.flushing})
+        try:
+            while self.flushing is not None and not self.flushing.done():
+                self.gathered.set()
+                await asyncio.wait({self.flushing})
+        finally:
+            await asyncio.to_thread(self.writer.close)
 
     async def _flush_while_waiting(self) -> None:
         while self.waiting:
@@ -423,7 +426,7 @@ class _SentMarks:
             group, self.waiting = self.waiting, {}
             self.gathered.clear()
             try:
-                ours = await asyncio.to_thread(_mark_sent, self.engine, list(group), self.holder,
+                ours = await asyncio.to_thread(self.writer.write, list(group), self.holder,
                                                self.now_fn())
             except Exception as error:  # every waiter of this group raises it, as one mark would
                 for _row, done in group.values():
@@ -441,9 +444,38 @@ class _SentMarks:
                 await self.gathered.wait()
 
 
-def _mark_sent(engine: Engine, outbox_ids: list[int], holder: str, now: datetime) -> set[int]:
-    with engine.begin() as connection:  # one transaction; Core, without an ORM session's cost
-        return outbox.mark_all_sent(connection, outbox_ids, holder, now)
+class _MarkWriter:
+    """The connection the marks of a round are written on, kept for the round, in autocommit
+    mode: a group of marks is one UPDATE, which then commits by itself. On PostgreSQL that is
+    one round trip instead of three (BEGIN, UPDATE, COMMIT), as durable: the server answers
+    only once the commit is on disk (synchronous_commit as configured). The UPDATE goes to the
+    driver's connection itself (`outbox.DriverMarks`): the marks are the loop's busiest SQL.
+
+    Used from one worker thread at a time: the flushes of a round follow each other."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.marks = outbox.DriverMarks(engine.dialect)
+        self.connection: Connection | None = None
+
+    def write(self, outbox_ids: list[int], holder: str, now: datetime) -> set[int]:
+        connection = self._connected()
+        try:
+            return self.marks.run(connection.connection.driver_connection, outbox_ids, holder, now)
+        except Exception:
+            connection.invalidate()  # in an unknown state; the next group gets a fresh connection
+            self.close()
+            raise
+
+    def _connected(self) -> Connection:
+        if self.connection is None:
+            self.connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self.connection
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.close()
 
 
 def _log_sent(row: Claimed, ours: bool) -> None:

@@ -1,6 +1,7 @@
 """The mail port: a `Sender` ships the stored bytes of one mail to one recipient.
 
-Three adapters: `SmtpSender` (aiosmtplib, a small pool of long-lived connections),
+Three adapters: `SmtpSender` (aiosmtplib, a small pool of long-lived connections; aiosmtplib is
+imported only once a pool is made, so a pass that sends no SMTP mail never loads it),
 `FileSender` (.eml files, for the embedded default without SMTP settings) and `MemorySender`
 (a fake for tests). Every failure is raised as one of three classes:
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -28,13 +30,12 @@ from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from hashlib import sha256
 from pathlib import Path
-from typing import Literal, Protocol
-
-import aiosmtplib
-from aiosmtplib.response import SMTPResponse
-from aiosmtplib.typing import Default
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 from notifications.smtp_url import SmtpConfig
+
+if TYPE_CHECKING:
+    import aiosmtplib
 
 log = logging.getLogger(__name__)
 
@@ -95,30 +96,50 @@ class _HookFailed(Exception):
         self.error = error
 
 
-class _Client(aiosmtplib.SMTP):
+if TYPE_CHECKING:
+    class _Client(aiosmtplib.SMTP):
+        """What `_client_class` makes (for the type checker)."""
+
+        ready: Ready | None
+
+
+@functools.cache
+def _client_class() -> type[_Client]:
     """aiosmtplib's client, with a hook that runs before DATA: the last moment at which the
-    server has not taken the mail yet (the envelope is already on its way)."""
+    server has not taken the mail yet (the envelope is already on its way). Made on first use."""
+    import aiosmtplib
+    from aiosmtplib.response import SMTPResponse
+    from aiosmtplib.typing import Default
 
-    ready: Ready | None = None
+    class Client(aiosmtplib.SMTP):
+        ready: Ready | None = None
 
-    async def data(self, message: str | bytes, /, *,
-                   timeout: float | Literal[Default.token] | None = Default.token) -> SMTPResponse:
-        if self.ready is not None:
-            try:
-                await self.ready()
-            except Exception as error:
-                raise _HookFailed(error) from error
-        return await super().data(message, timeout=timeout)
+        async def data(self, message: str | bytes, /, *,
+                       timeout: float | Literal[Default.token] | None = Default.token) -> SMTPResponse:
+            if self.ready is not None:
+                try:
+                    await self.ready()
+                except Exception as error:
+                    raise _HookFailed(error) from error
+            return await super().data(message, timeout=timeout)
+
+    return cast("type[_Client]", Client)
 
 
 # --- classifying aiosmtplib's errors (notes/libraries.md §3.3) ---------------------------------
 
-TEMPORARY_CONNECTION = (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
-                        aiosmtplib.SMTPTimeoutError, TimeoutError, ConnectionError)
+
+def _temporary_connection() -> tuple[type[Exception], ...]:
+    import aiosmtplib
+
+    return (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError,
+            aiosmtplib.SMTPTimeoutError, TimeoutError, ConnectionError)
 
 
 def classify(error: Exception, *, connecting: bool = False) -> DeliveryFailure:
     """Turn an exception from connecting or sending into one of our three failures."""
+    import aiosmtplib
+
     if isinstance(error, DeliveryFailure):
         return error
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
@@ -129,7 +150,7 @@ def classify(error: Exception, *, connecting: bool = False) -> DeliveryFailure:
         return SetupFailure("De beveiligde verbinding (TLS) met de mailserver lukt niet: klopt het "
                             "certificaat, en spreekt de server TLS op deze poort (smtps:// of "
                             "smtp+starttls:// in ADVIES_SMTP_URL)?", type(error).__name__)
-    if isinstance(error, TEMPORARY_CONNECTION):
+    if isinstance(error, _temporary_connection()):
         return TemporaryFailure("De verbinding met de mailserver lukte niet of viel weg.",
                                 type(error).__name__)
     if connecting:
@@ -166,6 +187,8 @@ def _recipients(error: aiosmtplib.SMTPRecipientsRefused) -> DeliveryFailure:
 
 
 def _response(error: aiosmtplib.SMTPResponseException, *, connecting: bool) -> DeliveryFailure:
+    import aiosmtplib
+
     code, reply = error.code, _reply(error.code, error.message)
     if 400 <= code < 500:
         return TemporaryFailure("De mailserver vraagt het later nog eens te proberen.", reply, code)
@@ -199,7 +222,7 @@ class SmtpSender:
 
     def _new_client(self) -> _Client:
         mode = self.config.mode
-        return _Client(
+        return _client_class()(
             hostname=self.config.host,
             port=self.config.port,
             username=self.config.username,
@@ -282,6 +305,8 @@ class SmtpSender:
 
 def _spoils_connection(error: Exception, failure: DeliveryFailure) -> bool:
     """A reply about this one mail leaves the connection usable; anything else does not."""
+    import aiosmtplib
+
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         return False
     if isinstance(error, aiosmtplib.SMTPResponseException):
@@ -302,6 +327,8 @@ class _Connection:
 
     async def check_if_idle(self) -> None:
         """A server may have hung up on a connection that sat idle; ask before trusting it."""
+        import aiosmtplib
+
         idle = asyncio.get_running_loop().time() - self.last_used
         if not self.client.is_connected or idle < IDLE_CHECK:
             return
@@ -311,6 +338,8 @@ class _Connection:
             self.drop()
 
     async def quit(self) -> None:
+        import aiosmtplib
+
         if self.client.is_connected:
             try:
                 async with asyncio.timeout(QUIT_WAIT):

@@ -61,7 +61,7 @@ def _imported(env: dict[str, str], *args: str) -> dict[str, object]:
 #: Modules a worker's pass with nothing to do never needs: templates, the holiday calendar,
 #: invitations, the web server, and the scheduler's clock (`--once` never starts it).
 NOT_FOR_A_QUIET_PASS = ("fastapi", "starlette", "uvicorn", "web.app", "jinja2", "holidays", "icalendar",
-                        "alembic", "apscheduler")
+                        "alembic", "apscheduler", "aiosmtplib")
 
 
 def test_a_worker_pass_with_nothing_to_do_starts_without_templates_or_holidays(tmp_path: Path) -> None:
