@@ -18,6 +18,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +35,7 @@ from benchmarks import (
     bench_scale,
     bench_sweep,
     bench_worker,
+    bulk,
     machine,
 )
 from benchmarks.databases import KINDS, PG_ADMIN_URL, SQLITE, Databases
@@ -58,17 +60,21 @@ def main(argv: list[str] | None = None) -> int:
     started, began, load = datetime.now(UTC), time.perf_counter(), os.getloadavg()[0]
     figures: list[Figure] = []
     errors: list[dict[str, str]] = []
+    timings: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="advies-bench-") as tmp:
         dbs = Databases(Path(tmp), tuple(args.db or KINDS))
+        templates_seconds = time.perf_counter() - began
         try:
             for name in args.benches or list(BENCHES):
                 chosen = kinds(BENCHES[name], mode, args.db, dbs.kinds)
-                figures += _run(BENCHES[name], Context(mode, dbs, chosen, Path(tmp), console.log), errors)
+                ctx = Context(mode, dbs, chosen, Path(tmp), console.log)
+                figures += _run(BENCHES[name], ctx, errors, timings)
         finally:
             dbs.close()
     results = {
         "mode": mode.name, "runs": mode.runs, "started_at": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - began, 1),
+        "templates_seconds": round(templates_seconds, 1), "benchmarks": timings,
         "load_average": {"start": load, "end": os.getloadavg()[0]},  # other work on the machine
         "machine": machine.describe(PG_ADMIN_URL if "postgresql" in dbs.kinds else None),
         "skipped": dbs.skipped, "errors": errors, "figures": [f.as_dict() for f in figures],
@@ -89,21 +95,33 @@ def kinds(module: ModuleType, mode: Mode, asked: Sequence[str] | None, reachable
     return [k for k in reachable if k in wanted]
 
 
-def _run(module: ModuleType, ctx: Context, errors: list[dict[str, str]]) -> list[Figure]:
+def _run(module: ModuleType, ctx: Context, errors: list[dict[str, str]],
+         timings: list[dict[str, Any]]) -> list[Figure]:
     ctx.say(f"{module.NAME}: {', '.join(ctx.kinds)} ({ctx.mode.name}, {ctx.mode.runs} run(s); "
             f"load average {os.getloadavg()[0]:.1f})")
-    began = time.perf_counter()
+    began, loaded = time.perf_counter(), replace(bulk.LOADED)
     try:
         found: list[Figure] = module.run(ctx)
     except Exception as error:  # one broken benchmark never hides the others' figures
         errors.append({"bench": module.NAME, "error": f"{type(error).__name__}: {error}",
                        "traceback": traceback.format_exc()})
         ctx.say(f"[red]{module.NAME} failed: {type(error).__name__}: {error}")
-        return []
-    ctx.say(f"{module.NAME}: {time.perf_counter() - began:.1f} s")
+        found = []
+    timings.append(spent := timing(module.NAME, ctx, time.perf_counter() - began, loaded))
+    ctx.say(f"{module.NAME}: {spent['seconds']:.1f} s (setting up {spent['setup_seconds']:.1f} s)")
     for figure in found:
         figure.bench = module.NAME
     return found
+
+
+def timing(name: str, ctx: Context, seconds: float, loaded_before: bulk.Loaded) -> dict[str, Any]:
+    """Where a benchmark's time went: in all, bulk loading, and the phases it timed itself.
+    Its setup is the phases it marked as setting up, else (it timed none) its bulk loading."""
+    load_seconds = bulk.LOADED.seconds - loaded_before.seconds
+    return {"bench": name, "databases": ctx.kinds, "seconds": round(seconds, 1),
+            "setup_seconds": round(ctx.setup_seconds if ctx.setup else load_seconds, 1),
+            "bulk_load_seconds": round(load_seconds, 1), "rows_loaded": bulk.LOADED.rows - loaded_before.rows,
+            "phases": {phase: round(s, 2) for phase, s in ctx.phases.items()}}
 
 
 def table(figures: list[Figure], results: dict[str, Any]) -> Table:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from benchmarks import bulk
-from benchmarks.databases import child_env, clock, settings_for
+from benchmarks.databases import check_durable, child_env, clock, preparing_engine, settings_for
 from benchmarks.harness import (
     Context,
     Figure,
@@ -44,12 +44,14 @@ def run(ctx: Context) -> list[Figure]:
     figures = []
     for kind in ctx.kinds:
         with ctx.dbs.engine(kind) as (big_url, big), ctx.dbs.engine(kind) as (small_url, small):
-            fill(big, pending, orgs)
-            fill(small, baseline, orgs)
-            for url in (big_url, small_url):  # the first pass of the week: digest, overdue marks
-                first_pass(ctx, url)
+            for url, engine, count in ((big_url, big, pending), (small_url, small, baseline)):
+                with ctx.phase(f"{kind}: fill {count:,} pending", setup=True):
+                    fill(engine, count, orgs)
+                with ctx.phase(f"{kind}: first pass, {count:,} pending", setup=True):
+                    first_pass(ctx, url)  # the first pass of the week: digest, overdue marks
+                check_durable(url)
             envs = child_env(big_url, ctx.folder), child_env(small_url, ctx.folder)
-            runs = [measure(ctx, envs, pending, number) for number in range(ctx.mode.runs)]
+            runs = [measure(ctx, kind, envs, pending, number) for number in range(ctx.mode.runs)]
         common: dict[str, Any] = {"database": kind, "size": pending, "command": ctx.command(NAME, kind)}
         at_baseline = {"seconds_at_baseline": statistics.median(s.seconds for _, s, _ in runs),
                        "peak_mb_at_baseline": statistics.median(s.peak_mb for _, s, _ in runs)}
@@ -78,12 +80,14 @@ def fill(engine: Engine, pending: int, org_count: int) -> None:
 _scheduler_runs: dict[tuple[int, int], Finished] = {}
 
 
-def measure(ctx: Context, envs: tuple[dict[str, str], dict[str, str]],
+def measure(ctx: Context, kind: str, envs: tuple[dict[str, str], dict[str, str]],
             pending: int, number: int) -> tuple[Finished, Finished, Finished]:
-    big, small = (worker_pass(ctx, env) for env in envs)
+    with ctx.phase(f"{kind}: run {number + 1}, both passes"):
+        big, small = (worker_pass(ctx, env) for env in envs)
     if (pending, number) not in _scheduler_runs:
-        _scheduler_runs[pending, number] = run_child(
-            python_child("scheduler", "store", str(pending)), envs[1], ctx.folder).check("APScheduler")
+        with ctx.phase(f"APScheduler storing {pending:,} jobs, run {number + 1}"):
+            _scheduler_runs[pending, number] = run_child(
+                python_child("scheduler", "store", str(pending)), envs[1], ctx.folder).check("APScheduler")
     return big, small, _scheduler_runs[pending, number]
 
 
@@ -95,12 +99,16 @@ def worker_pass(ctx: Context, env: dict[str, str]) -> Finished:
 
 
 def first_pass(ctx: Context, url: str) -> None:
-    worker = Worker(settings_for(url, ctx.folder), clock=clock())
+    """The product's own pass, unmeasured, on connections whose commits do not wait for the
+    disk: what it writes is the same, only sooner (the measured passes run as configured)."""
+    engine = preparing_engine(url)
+    worker = Worker(settings_for(url, ctx.folder), engine=engine, clock=clock())
     try:
         if problems := worker.once().problems:
             raise RuntimeError(f"the first worker pass had problems: {problems}")
     finally:
         worker.close()
+        engine.dispose()
 
 
 def _pass(done: Finished) -> float:

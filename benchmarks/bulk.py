@@ -9,13 +9,16 @@ flow, with the flow's labels, alert roles and expiry events.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, insert, select, text
+from sqlalchemy import Engine, Table, func, select, text
 from sqlmodel import Session
 
 from benchmarks.databases import NOW
@@ -30,6 +33,17 @@ STAMP = NOW.astimezone(UTC)
 trajectory_table: Table = Trajectory.__table__  # type: ignore[attr-defined]
 deadline_table: Table = DeadlineRow.__table__  # type: ignore[attr-defined]
 outbox_table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Loaded:
+    """What `load` wrote so far in this process: the suite reports it per benchmark (setup)."""
+
+    seconds: float = 0.0
+    rows: int = 0
+
+
+LOADED = Loaded()
 
 
 @dataclass(frozen=True)
@@ -101,10 +115,18 @@ def trajectories(engine: Engine, orgs: list[Org], count: int, state: str, terms:
                  data: Callable[[Org], dict[str, Any]] = advising_data) -> list[int]:
     """`count` trajectories of the asked-advice flow in `state`, round-robin over `orgs`, each
     with the deadlines `terms`; returns their ids."""
-    first_t, first_d = _next_id(engine, trajectory_table), _next_id(engine, deadline_table)
-    specs = {d.name: d for d in all_flows()[FLOW].flow.deadlines}
+    first_t = _next_id(engine, trajectory_table)
     ids = list(range(first_t, first_t + count))
     datas = [data(org) for org in orgs]
+    with without_indexes(engine, trajectory_table, deadline_table):
+        _load_trajectories(engine, orgs, ids, state, terms, datas)
+    return ids
+
+
+def _load_trajectories(engine: Engine, orgs: list[Org], ids: list[int], state: str, terms: tuple[Term, ...],
+                       datas: list[dict[str, Any]]) -> None:
+    first_d = _next_id(engine, deadline_table)
+    specs = {d.name: d for d in all_flows()[FLOW].flow.deadlines}
     load(engine, trajectory_table, (
         {"id": tid, "organisation_id": orgs[n % len(orgs)].id, "flow": FLOW, "flow_version": 1,
          "state": state, "title": f"Adviesaanvraag {tid}", "data": datas[n % len(orgs)], "version": 1,
@@ -112,7 +134,6 @@ def trajectories(engine: Engine, orgs: list[Org], count: int, state: str, terms:
     load(engine, deadline_table, (
         _deadline(first_d + n * len(terms) + k, (tid, orgs[n % len(orgs)].id), specs[term.name], term, n)
         for n, tid in enumerate(ids) for k, term in enumerate(terms)))
-    return ids
 
 
 def _deadline(deadline_id: int, owner: tuple[int, int], spec: Any, term: Term, n: int) -> dict[str, Any]:
@@ -157,10 +178,11 @@ def mix(engine: Engine, orgs: list[Org], trajectory_count: int) -> None:
     """`trajectory_count` trajectories, round-robin over `orgs`, in the COUNTRY mix."""
     shares = sum(share for share, _, _ in COUNTRY)
     left = trajectory_count
-    for index, (share, state, terms) in enumerate(COUNTRY):
-        count = left if index == len(COUNTRY) - 1 else trajectory_count * share // shares
-        trajectories(engine, orgs, count, state, terms)
-        left -= count
+    with without_indexes(engine, trajectory_table, deadline_table):  # made once, at the end
+        for index, (share, state, terms) in enumerate(COUNTRY):
+            count = left if index == len(COUNTRY) - 1 else trajectory_count * share // shares
+            trajectories(engine, orgs, count, state, terms)
+            left -= count
 
 
 def outbox(engine: Engine, raw: bytes, recipients: list[str], sender: str) -> None:
@@ -181,17 +203,127 @@ def outbox(engine: Engine, raw: bytes, recipients: list[str], sender: str) -> No
 
 
 def load(engine: Engine, table: Table, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert rows in chunks: COPY on PostgreSQL (then its id sequence moves on), executemany
-    on SQLite; one transaction."""
-    if engine.dialect.name == "postgresql":
-        _copy(engine, table, rows)
-        with engine.begin() as conn:
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                              f"(SELECT coalesce(max(id), 1) FROM {table.name}))"))
+    """Insert rows in one transaction, into a table without its secondary indexes
+    (`without_indexes`). PostgreSQL: COPY, then its id sequence moves on. SQLite: executemany of
+    plain tuples on a connection of its own that does not wait for the disk (`_fast_sqlite`)."""
+    began = time.perf_counter()
+    counted = _counted(rows)
+    with without_indexes(engine, table):
+        if engine.dialect.name == "postgresql":
+            _copy(engine, table, counted)
+            with engine.begin() as conn:
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                  f"(SELECT coalesce(max(id), 1) FROM {table.name}))"))
+        else:
+            _sqlite_insert(engine, table, counted)
+    LOADED.seconds += time.perf_counter() - began
+
+
+def _counted(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        LOADED.rows += 1
+        yield row
+
+
+#: The engines (by id) whose tables are without their secondary indexes right now.
+_without: set[int] = set()
+
+
+@contextmanager
+def without_indexes(engine: Engine, *tables: Table) -> Iterator[None]:
+    """The tables' secondary indexes dropped, and made again at the end from their own
+    definitions, as the migrations made them: building an index once is much cheaper than
+    keeping it up to date row by row. Nested (several loads in one): made once, at the outer
+    end. Then, on PostgreSQL, ANALYZE of the tables: a product database that holds that many
+    rows has long been analyzed by autovacuum, which runs on its own schedule (minutes after a
+    load); without it the planner's choice would depend on when the load ended. SQLite: none,
+    as the product runs none there."""
+    if id(engine) in _without:
+        yield
         return
-    with engine.begin() as conn:
+    definitions = [d for table in tables for d in _secondary_indexes(engine, table).items()]
+    _run_ddl(engine, [f'DROP INDEX "{name}"' for name, _ in definitions])
+    _without.add(id(engine))
+    try:
+        yield
+    finally:
+        _without.discard(id(engine))
+        postgres = engine.dialect.name == "postgresql"
+        analyzed = [f'ANALYZE "{table.name}"' for table in tables] if postgres else []
+        _run_ddl(engine, [definition for _, definition in definitions] + analyzed)
+
+
+def _secondary_indexes(engine: Engine, table: Table) -> dict[str, str]:
+    """The table's indexes made with CREATE INDEX, not those behind its primary key or a
+    constraint, each with its definition."""
+    if engine.dialect.name == "postgresql":
+        query = ("SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                 "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:table AS regclass) "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)")
+    else:
+        query = ("SELECT name, sql FROM sqlite_master "
+                 "WHERE type = 'index' AND tbl_name = :table AND sql IS NOT NULL")
+    with engine.connect() as conn:
+        return {str(name): str(definition)
+                for name, definition in conn.execute(text(query), {"table": table.name})}
+
+
+def _run_ddl(engine: Engine, statements: list[str]) -> None:
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))  # index builds only
+            for statement in statements:
+                conn.execute(text(statement))
+        return
+    with _fast_sqlite(engine) as conn:
+        conn.execute("BEGIN")
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+
+
+@contextmanager
+def _fast_sqlite(engine: Engine) -> Iterator[sqlite3.Connection]:
+    """A connection of its own to the engine's SQLite file for loading, without journal and
+    without waiting for the disk; the engine's other connections are closed first (the journal
+    mode can change only then), and the file is back in WAL mode afterwards: the engine's next
+    connections are the product's (WAL, synchronous=FULL)."""
+    path = engine.url.database
+    assert path, "a SQLite file"
+    engine.dispose()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-262144"):
+            conn.execute(f"PRAGMA {pragma}")
+        yield conn
+        if (mode := conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]) != "wal":
+            raise RuntimeError(f"the SQLite file is not back in WAL mode ({mode})")
+    finally:
+        conn.close()
+
+
+def _sqlite_insert(engine: Engine, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    with _fast_sqlite(engine) as conn:
+        conn.execute("BEGIN")
+        columns, convert, statement = None, None, ""
         for chunk in _chunks(rows):
-            conn.execute(insert(table), chunk)
+            if columns is None:
+                columns = list(chunk[0])
+                convert = _sqlite_converters(engine, table, columns)
+                statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                             f"VALUES ({', '.join('?' * len(columns))})")
+            assert convert is not None
+            conn.executemany(statement, [convert(row) for row in chunk])
+        conn.execute("COMMIT")
+
+
+def _sqlite_converters(engine: Engine, table: Table, columns: list[str]) -> Callable[[dict[str, Any]],
+                                                                                 tuple[Any, ...]]:
+    """A row as the tuple SQLAlchemy would hand to sqlite3: each value through its column type's
+    own bind processor (dates and datetimes as SQLAlchemy writes them, JSON as text)."""
+    dialect = engine.dialect
+    steps = [(c, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    return lambda row: tuple(p(row[c]) if p else row[c] for c, p in steps)
 
 
 def _copy(engine: Engine, table: Table, rows: Iterable[dict[str, Any]]) -> None:

@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from app import org_file
@@ -113,6 +114,46 @@ class Databases:
     def close(self) -> None:
         if POSTGRES in self.kinds:
             _admin(f'DROP DATABASE IF EXISTS "{self._pg_template}" WITH (FORCE)')
+
+
+def preparing_engine(url: str) -> Engine:
+    """The product's engine (`make_engine`) for preparing a benchmark's data, e.g. a first
+    worker pass that is not measured: its commits do not wait for the disk (SQLite
+    `synchronous=OFF`, PostgreSQL `synchronous_commit=off`), per connection only. What is
+    measured runs on connections of its own, as the product configures them (`check_durable`)."""
+    engine = make_engine(url)
+    statement = "PRAGMA synchronous=OFF" if engine.dialect.name == SQLITE else "SET synchronous_commit = off"
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:  # after the product's own pragmas
+        cursor = dbapi_conn.cursor()
+        cursor.execute(statement)
+        cursor.close()
+        if engine.dialect.name != SQLITE:
+            dbapi_conn.commit()
+
+    event.listen(engine, "connect", on_connect)
+    return engine
+
+
+#: What a new connection of the product has: SQLite in WAL with synchronous=FULL (2),
+#: PostgreSQL committing durably.
+DURABLE = {SQLITE: ("PRAGMA journal_mode", "wal", "PRAGMA synchronous", 2),
+           POSTGRES: ("SHOW synchronous_commit", "on", "SHOW fsync", "on")}
+
+
+def check_durable(url: str) -> None:
+    """Raise unless a new connection of the product's engine on `url` writes as the product
+    configures it (after data was prepared with `preparing_engine` or `bulk.load`)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            first, first_wanted, second, second_wanted = DURABLE[engine.dialect.name]
+            found = conn.execute(text(first)).scalar(), conn.execute(text(second)).scalar()
+    finally:
+        engine.dispose()
+    if found != (first_wanted, second_wanted):
+        raise RuntimeError(f"the database does not write as the product configures it: "
+                           f"{first}, {second} = {found}")
 
 
 def _pg_url(database: str) -> str:

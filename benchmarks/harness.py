@@ -17,7 +17,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,28 @@ class Context:
     kinds: list[str]
     folder: Path
     say: Callable[[str], None]
+    #: Seconds of each phase a benchmark timed (`phase`), in the order they ran.
+    phases: dict[str, float] = field(default_factory=dict)
+    #: Of those, the phases that set up data (unmeasured), by name.
+    setup: set[str] = field(default_factory=set)
+
+    @contextmanager
+    def phase(self, name: str, *, setup: bool = False) -> Iterator[None]:
+        """Time a phase of the benchmark (a phase of the same name adds up); said when done and
+        written to results.json, so that a slow run shows where its time went."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = time.perf_counter() - began
+            self.phases[name] = self.phases.get(name, 0.0) + seconds
+            if setup:
+                self.setup.add(name)
+            self.say(f"  {name}: {seconds:.1f} s")
+
+    @property
+    def setup_seconds(self) -> float:
+        return sum(self.phases[name] for name in self.setup)
 
     def command(self, bench: str, database: str) -> str:
         """The command that reproduces the figures of one benchmark on one database."""

@@ -29,6 +29,10 @@ FIGURES = {
     "advies list: first page", "advies list: peak RSS",
     "advies deadlines: first page", "advies deadlines: peak RSS", "web overview: first page",
     "delivery to aiosmtpd, 1 connection(s)", "delivery to aiosmtpd, 10 connection(s)",
+    "delivery vs bare guaranteed sender, 1 connection(s)",
+    "delivery vs bare guaranteed sender, 10 connection(s)",
+    "ceiling: bare guaranteed sender vs aiosmtplib, 1 connection(s)",
+    "ceiling: bare guaranteed sender vs aiosmtplib, 10 connection(s)",
     "plain event with 40 trajectories",
 }
 KINDS = ("sqlite", "postgresql")
@@ -74,6 +78,22 @@ def test_every_figure_has_its_reference_and_ratio(results: dict[str, dict[str, A
         assert math.isclose(figure["ratio"], _ratio(figure), rel_tol=1e-9), figure
         assert figure["met"] in (True, False, None)
         assert (figure["met"] is None) == (figure["target"] is None), figure
+
+
+def test_each_benchmark_says_where_its_time_went(results: dict[str, dict[str, Any]]) -> None:
+    found = results["sqlite"]
+    timings = {t["bench"]: t for t in found["benchmarks"]}
+    assert set(timings) == BENCHES
+    assert found["templates_seconds"] >= 0
+    for timing in timings.values():
+        assert 0 <= timing["setup_seconds"] <= timing["seconds"], timing
+        assert 0 <= timing["bulk_load_seconds"] <= timing["seconds"], timing
+    worker = timings["worker"]
+    assert worker["rows_loaded"] > 0
+    assert {"sqlite: fill 40 pending", "sqlite: first pass, 40 pending", "sqlite: run 1, both passes",
+            "APScheduler storing 40 jobs, run 1"} <= set(worker["phases"])
+    setting_up = sum(s for phase, s in worker["phases"].items() if "fill" in phase or "first pass" in phase)
+    assert math.isclose(worker["setup_seconds"], setting_up, abs_tol=0.1)
 
 
 def test_the_machine_is_described(results: dict[str, dict[str, Any]]) -> None:
