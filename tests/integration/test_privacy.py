@@ -402,3 +402,38 @@ def test_forget_ends_their_sessions_and_calendar_address(
             assert session.exec(select(table).where(table.person_id == bram.id)).all() == []
     with pytest.raises(NotFound):
         feeds.calendar(service, secret)
+
+
+def test_each_organisation_keeps_its_mail_for_its_own_retention(
+        settings: Settings, sqlite_engine: Engine, service: Service, clock: FrozenClock,
+        tmp_path: Path) -> None:
+    """Two organisations with different retentions: after the shorter one, only the mail of the
+    organisation that chose it loses its bodies; the other keeps every body until its own."""
+    org_file.load(sqlite_engine, set_retention(tmp_path, 6))
+    other = tmp_path / "other.toml"
+    other.write_text(DEMO_ORG.read_text(encoding="utf-8").replace(
+        'slug = "demo"', 'slug = "tweede"', 1).replace(
+        'name = "Adviesgroep Sociaal Domein Voorbeeldstad"', 'name = "Tweede Adviesraad"', 1),
+        encoding="utf-8")
+    org_file.load(sqlite_engine, other)  # the default retention: 24 months
+    raw = {"policy_adviser": "beleid@example.org", "received_on": "2026-03-24"}
+    ours, theirs = (int(service.start("asked_advice", slug, "Regiovisie", SECRETARIAT, raw)["id"])
+                    for slug in ("demo", "tweede"))
+    for tid in (ours, theirs):
+        service.fire(tid, "call_participants", SECRETARIAT)
+    worker = Worker(settings, engine=sqlite_engine, clock=clock)
+    worker.once()  # delivers everything
+    mine, others = ([m.id for m in outbox(sqlite_engine, tid) if m.id is not None]
+                    for tid in (ours, theirs))
+    assert mine
+    assert others
+
+    started = clock.now()
+    clock.set(started + timedelta(days=31 * 6 + 1))
+    worker.once()
+    assert bodies(sqlite_engine, mine) == {"kept": 0, "purged": len(mine)}
+    assert bodies(sqlite_engine, others) == {"kept": len(others), "purged": 0}
+
+    clock.set(started + timedelta(days=31 * 24 + 1))
+    worker.once()
+    assert bodies(sqlite_engine, others) == {"kept": 0, "purged": len(others)}
