@@ -126,11 +126,13 @@ class Statements:
         d = deadlines_table
         days = LOOKAHEAD.days
         earliest = d.c.due - days if self.postgres else func.date(d.c.due, f"-{days} days")
-        candidates = self._locked(sa_select(d.c.id).where(
-            d.c.status.in_(SWEPT), d.c.next_step_on.is_(None), d.c.due > bindparam("horizon")))
-        if self.postgres:  # another worker may have stored it meanwhile
-            return update(d).where(d.c.id.in_(candidates), d.c.next_step_on.is_(None)).values(
-                next_step_on=earliest)
+        far = (d.c.status.in_(SWEPT), d.c.next_step_on.is_(None), d.c.due > bindparam("horizon"))
+        candidates = self._locked(sa_select(d.c.id).where(*far))
+        if self.postgres:
+            # The conditions again, in full: another worker may have stored the day meanwhile,
+            # and with `next_step_on IS NULL` alone PostgreSQL read the whole table for it
+            # (150 ms a pass at 1,000,000 deadlines); in full, the index answers (0.2 ms).
+            return update(d).where(d.c.id.in_(candidates), *far).values(next_step_on=earliest)
         return update(d).where(d.c.id.in_(candidates)).values(next_step_on=earliest)
 
     def _plannable(self, *which: Any) -> Any:
