@@ -25,6 +25,7 @@ FIGURES = {
     "ceiling: bare commits vs naive peer",
     "call_participants to 50 members",
     "due deadlines swept, 1 worker", "due deadlines swept, 2 workers",
+    "sweep vs the same work with bare parts", "ceiling: bare parts vs 3,000/s",
     "worker start-up and first pass", "worker peak RSS", "worker pass vs 20 pending",
     "advies list: first page", "advies list: peak RSS",
     "advies deadlines: first page", "advies deadlines: peak RSS", "web overview: first page",
