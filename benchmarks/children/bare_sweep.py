@@ -15,17 +15,14 @@ that still does that work. In batches of BATCH, one transaction each, on the pro
 No claim statuses, no leases, no savepoints, no error isolation, no engine or flow machine.
 The organisations and their secretariats are read once per sweep.
 
-The protocol is benchmarks.children.sweep's: reads `URL GO` lines from stdin; per line makes an
-engine and a Renderer (as the product's child makes a Worker), connects, says `ready`, waits
-until the file GO exists, sweeps, and prints its start, end and report as one line of JSON.
+The protocol is benchmarks.children.protocol's, as for the product's child: per line `URL GO`
+it makes an engine and a Renderer (as the product's child makes a Worker), connects, says
+`ready`, waits for GO, sweeps, and prints its start, end and report.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-import sys
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from email.utils import parseaddr
@@ -34,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 
+from benchmarks.children.protocol import serve, when_told
 from engine.clock import local_today
 from engine.dsl import SYSTEM, Words
 from engine.terms import format_date
@@ -158,23 +156,11 @@ def sweep(url: str, go: Path) -> dict[str, object]:
         with engine.connect():
             pass
         bare = BareSweep(engine, Settings(database_url=url))
-        _say("ready")
-        while not go.exists():
-            time.sleep(0.002)
-        started = time.time()
-        expired = bare.run()
-        ended = time.time()
+        started, ended, expired = when_told(go, bare.run)
     finally:
         engine.dispose()
     return {"started": started, "ended": ended, "report": {"expired": expired}}
 
 
-def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    for command in sys.stdin:
-        url, go = command.split()
-        _say(json.dumps(sweep(url, Path(go))))
+    serve(sweep)

@@ -1,18 +1,15 @@
 """A worker process that sweeps the databases it is given: `python -m benchmarks.children.sweep`.
 
-Reads one line at a time from stdin, `URL GO`: makes a worker on URL (the other settings from
-ADVIES_*), connects, says `ready`, waits until the file GO exists, sweeps once, and prints its
-start and end (wall clock, comparable between processes) and report as one line of JSON. Kept
-for the whole benchmark, so that starting Python costs nothing in the runs.
+Per line `URL GO` on stdin (benchmarks.children.protocol): makes a worker on URL (the other
+settings from ADVIES_*), connects, says `ready`, waits for GO, sweeps once and prints its start,
+end and report.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-import time
 from pathlib import Path
 
+from benchmarks.children.protocol import serve, when_told
 from settings import Settings
 from worker.main import Worker
 
@@ -22,23 +19,11 @@ def sweep(url: str, go: Path) -> dict[str, object]:
     try:
         with worker.engine.connect():
             pass
-        _say("ready")
-        while not go.exists():
-            time.sleep(0.002)
-        started = time.time()
-        report = worker.sweep_job()
-        ended = time.time()
+        started, ended, report = when_told(go, worker.sweep_job)
     finally:
         worker.close()
     return {"started": started, "ended": ended, "report": report.as_dict() if report else None}
 
 
-def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    for command in sys.stdin:
-        url, go = command.split()
-        _say(json.dumps(sweep(url, Path(go))))
+    serve(sweep)
