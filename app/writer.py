@@ -17,7 +17,6 @@ deadlines and outbox. A failing write fails the batch, which the sweep then redo
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -318,37 +317,18 @@ def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
         "payload": payload,
         "note": note or "",
         "actor": {"name": who.name, "email": who.email},
-        "names": _names(people),
+        "names": {p.email: p.name for p in people.values()},
         "deadlines": {d.name: {"label": d.label, "due": d.due, "explanation": d.explanation}
                       for d in active_deadlines(deadlines).values()},
     }
 
 
-# The organisation's part of a mail's context, and its people's names, made again only for
-# another organisation or other people: the events of a sweep's batch share them. Each cache is
-# one tuple (replaced at once: threads may share it), its parts compared, never trusted by id.
-_last_org: tuple[Any, ...] = (None, None, None, None, {})
-_last_names: tuple[Any, ...] = (None, 0, {})
-
 
 def _org_context(org: Organisation) -> dict[str, Any]:
-    global _last_org
-    last = _last_org
-    if last[0] is not org or last[1:4] != (org.name, org.slug, org.words):
-        words = directory.words_of(org)
-        made = {
-            "org": {"name": org.name, "slug": org.slug},
-            "words": {**asdict(words), "Council": words.council[:1].upper() + words.council[1:],
-                      "the_secretariat": words.the_secretariat},
-        }
-        last = _last_org = (org, org.name, org.slug, copy.deepcopy(org.words), made)
-    return dict(last[4])
-
-
-def _names(people: dict[str, Person]) -> dict[str, str]:
-    global _last_names
-    last = _last_names
-    if last[0] is not people or last[1] != len(people):
-        last = _last_names = (people, len(people), {p.email: p.name for p in people.values()})
-    names: dict[str, str] = last[2]
-    return names
+    """The organisation's part of a mail's context: its name and its words."""
+    words = directory.words_of(org)
+    return {
+        "org": {"name": org.name, "slug": org.slug},
+        "words": {**asdict(words), "Council": words.council[:1].upper() + words.council[1:],
+                  "the_secretariat": words.the_secretariat},
+    }
