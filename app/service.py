@@ -29,7 +29,7 @@ from app.mailer import Mailer
 from app.writer import Writer, active_deadlines
 from engine import effects, inputs, tokens
 from engine.clock import Clock, local_today
-from engine.dsl import Actor, Context, DeadlineView, Field
+from engine.dsl import Actor, Context, DeadlineView, Field, OrgSettings
 from engine.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from engine.machine import CompiledFlow
 from engine.terms import FUTURE_YEARS, TermError, format_date, latest_day
@@ -81,6 +81,21 @@ class Opening:
     who: Actor
 
 
+@dataclass(frozen=True)
+class OrgPart:
+    """An organisation as its events need it: the row, its people (the actor read), and what
+    the flows read of it, worked out once (for all of a sweep batch's trajectories of it)."""
+
+    org: Organisation
+    people: directory.People
+    settings: OrgSettings
+    chairs: frozenset[str]
+
+    @classmethod
+    def of(cls, org: Organisation, people: directory.People) -> OrgPart:
+        return cls(org, people, directory.settings_of(org), directory.chairs_of(org))
+
+
 @dataclass
 class Loaded:
     """A trajectory with everything an event needs, read in the event's transaction with Core
@@ -88,9 +103,16 @@ class Loaded:
     are in no session; the Writer writes what changes."""
 
     row: Trajectory
-    org: Organisation
-    people: directory.People
+    part: OrgPart
     deadlines: list[DeadlineRow]
+
+    @property
+    def org(self) -> Organisation:
+        return self.part.org
+
+    @property
+    def people(self) -> directory.People:
+        return self.part.people
 
 
 class Service:
@@ -133,7 +155,8 @@ class Service:
             today = local_today(self.clock)
             payload = self._payload(compiled.flow.start_fields, {**raw, "title": title},
                                     "start", people, org, today)
-            ctx = self._context(compiled.flow.start, payload, payload, who, org, today, [])
+            ctx = self._context(compiled.flow.start, payload, payload, who,
+                                directory.settings_of(org), today, [])
             row = self._open(session.connection(), compiled, compiled.start(ctx),
                              Opening(org, people, who), payload, note)
             trajectory_id = _id(row)
@@ -163,7 +186,8 @@ class Service:
         compiled = self.flow(effect.spec.flow)
         self._check_uses(opening.org, compiled)
         payload = dict(effect.payload)
-        ctx = self._context(compiled.flow.start, payload, payload, opening.who, opening.org,
+        ctx = self._context(compiled.flow.start, payload, payload, opening.who,
+                            directory.settings_of(opening.org),
                             local_today(self.clock), [])
         note = f"Vervolg van {self.flow(origin.flow).flow.title.lower()}, traject {origin.id}."
         row = self._open(conn, compiled, compiled.opening(ctx), opening, payload, note)
@@ -261,8 +285,10 @@ class Service:
 
     def read_batch(self, session: Session, trajectory_ids: list[int], actor_email: str, *,
                    wait: bool = False) -> Batch:
-        """The trajectories a sweep batch fires an event for, read in one statement (without
-        locks), with the people of each organisation read once for all of them."""
+        """The trajectories a sweep batch fires an event for, with their deadlines, read in one
+        statement (without locks); their organisations, each with the actor, in one more, once
+        for all of the batch's trajectories of that organisation (the organisation's columns
+        on every trajectory's row were decoded again for each)."""
         conn = session.connection()
         postgres = is_postgres(self.engine)
         if not trajectory_ids:
@@ -270,11 +296,24 @@ class Service:
         if postgres and wait:  # the lock wait's bound, set once for every row of the batch
             self._wait_for_row(conn, trajectory_ids[0])
         found: dict[int, list[tuple[Any, ...]]] = {}
-        for values in conn.execute(_batch_loading(), {"tids": trajectory_ids,
-                                                      "email": actor_email.strip().lower()}):
-            found.setdefault(_part(tuple(values), TRAJECTORY)["id"], []).append(tuple(values))
-        shared: dict[int, tuple[Organisation, directory.People]] = {}
-        return Batch({tid: _loaded_from(conn, rows, shared) for tid, rows in found.items()}, postgres)
+        for values in conn.execute(_batch_loading(), {"tids": trajectory_ids}):
+            found.setdefault(values[_TRAJECTORY_ID], []).append(tuple(values))
+        orgs = self._batch_organisations(conn, {rows[0][_ORG_ID] for rows in found.values()},
+                                         actor_email)
+        return Batch({tid: _loaded_from(rows, orgs) for tid, rows in found.items()}, postgres)
+
+    @staticmethod
+    def _batch_organisations(conn: Connection, org_ids: set[int], actor_email: str
+                             ) -> dict[int, OrgPart]:
+        """Each organisation by id, with its people as an event needs them (the actor read)."""
+        shared: dict[int, OrgPart] = {}
+        for values in conn.execute(_batch_organisations(), {"oids": sorted(org_ids),
+                                                            "email": actor_email.strip().lower()}):
+            org = detached(Organisation, _part(tuple(values), ORGANISATION, _ORG_PERSON))
+            person = _part(tuple(values), PERSON, _ORG_PERSON)
+            named = {person["email"]: detached(Person, person)} if person["id"] is not None else {}
+            shared[_id(org)] = OrgPart.of(org, directory.People(conn, _id(org), named))
+        return shared
 
     def fire_on(self, conn: Connection, trajectory_id: int, event: str, actor_email: str,
                 raw: dict[str, str], note: str | None, *, wait: bool = False) -> None:
@@ -289,12 +328,14 @@ class Service:
         if event not in compiled.events:
             raise InvalidInput(f"Onbekende gebeurtenis '{event}' voor {compiled.flow.title}.")
         who = directory.actor(loaded.people.named, actor_email, loaded.row.data,
-                              directory.chairs_of(loaded.org))
-        ctx = self._context(loaded.row.state, dict(loaded.row.data), {}, who, loaded.org,
+                              loaded.part.chairs)
+        ctx = self._context(loaded.row.state, dict(loaded.row.data), {}, who, loaded.part.settings,
                             today, loaded.deadlines)
         found = compiled.check_allowed(ctx, event)  # state, role, suspension: before the input
         payload = self._payload(found[0].fields, raw, event, loaded.people, loaded.org, today)
-        outcome = compiled.fire(replace(ctx, payload=payload), event)
+        if payload:  # an event without input (the sweep's) keeps the context as it is
+            ctx = replace(ctx, payload=payload)
+        outcome = compiled.fire(ctx, event, allowed=found)
         Writer(conn, self.mailer, loaded.org, now, today).apply(
             loaded.row, outcome, who, loaded.people, loaded.deadlines, note, payload)
         for effect in outcome.effects:
@@ -320,7 +361,8 @@ class Service:
         named = {person["email"]: detached(Person, person)} if person["id"] is not None else {}
         deadlines = [detached(DeadlineRow, d) for d in (_part(r, DEADLINE) for r in rows)
                      if d["id"] is not None]
-        return Loaded(row, org, directory.People(conn, row.organisation_id, named), deadlines)
+        return Loaded(row, OrgPart.of(org, directory.People(conn, row.organisation_id, named)),
+                      deadlines)
 
     def _wait_for_row(self, conn: Connection, trajectory_id: int) -> None:
         """Make this transaction the trajectory's writer before reading it, waiting for another
@@ -336,6 +378,8 @@ class Service:
     def _payload(fields: Any, raw: dict[str, str], event: str, people: directory.People,
                  org: Organisation, today: date) -> dict[str, Any]:
         """The checked input; everyone of the organisation is read only for a person field."""
+        if not fields and not raw:  # nothing to check (the sweep's events)
+            return {}
         payload = inputs.coerce(tuple(fields), raw, event=event, is_person=people.is_person,
                                 groups=list(directory.groups_of(org)), has_role=people.has_role)
         _not_too_far_ahead(tuple(fields), payload, today)
@@ -343,11 +387,11 @@ class Service:
 
     @staticmethod
     def _context(state: str, data: dict[str, Any], payload: dict[str, Any], who: Actor,
-                 org: Organisation, today: date, deadlines: list[DeadlineRow]) -> Context:
+                 settings: OrgSettings, today: date, deadlines: list[DeadlineRow]) -> Context:
         views_ = {d.name: DeadlineView(d.name, d.due, d.status, d.explanation, d.suspended_on,
                                        d.atw)
                   for d in active_deadlines(deadlines).values()}
-        return Context(state, data, payload, who, directory.settings_of(org), today, views_)
+        return Context(state, data, payload, who, settings, today, views_)
 
     def _guarded(self, used: bool = False) -> _ConflictGuard:
         return _ConflictGuard(self.engine, used)
@@ -417,8 +461,11 @@ LINK: Table = TrajectoryLink.__table__  # type: ignore[attr-defined]
 HISTORY: Table = HistoryEntry.__table__  # type: ignore[attr-defined]
 #: The tables of the loading statement, in the order of its columns.
 LOADED = (TRAJECTORY, ORGANISATION, PERSON, DEADLINE)
-_SLICES = {t.name: slice(sum(len(u.c) for u in LOADED[:n]), sum(len(u.c) for u in LOADED[:n + 1]))
-           for n, t in enumerate(LOADED)}
+#: The tables of a sweep batch's two loading statements, in the order of their columns.
+_TRAJECTORY_DEADLINE = (TRAJECTORY, DEADLINE)
+_ORG_PERSON = (ORGANISATION, PERSON)
+#: Where a batch loading row has its trajectory's id and organisation's id.
+_TRAJECTORY_ID, _ORG_ID = (list(TRAJECTORY.c.keys()).index(n) for n in ("id", "organisation_id"))
 
 
 @cache
@@ -442,15 +489,22 @@ def _loading(postgres: bool, wait: bool) -> Select[Any]:
 
 @cache
 def _batch_loading() -> Select[Any]:
-    """`_loading` for the trajectories `tids` at once, without locks (Batch.take locks)."""
+    """The trajectories `tids` at once, one row for each deadline that still counts (at least
+    one row), without locks (Batch.take locks); their organisations: `_batch_organisations`."""
     active = DEADLINE.c.status.in_([literal(s) for s in ACTIVE_DEADLINE])
-    return (core_select(*(c for table in LOADED for c in table.c))
-            .join(ORGANISATION, ORGANISATION.c.id == TRAJECTORY.c.organisation_id)
-            .outerjoin(PERSON, and_(PERSON.c.organisation_id == TRAJECTORY.c.organisation_id,
-                                    PERSON.c.email == bindparam("email")))
+    return (core_select(*(c for table in _TRAJECTORY_DEADLINE for c in table.c))
             .outerjoin(DEADLINE, and_(DEADLINE.c.trajectory_id == TRAJECTORY.c.id, active))
             .where(TRAJECTORY.c.id.in_(bindparam("tids", expanding=True)))
             .order_by(TRAJECTORY.c.id, DEADLINE.c.id))
+
+
+@cache
+def _batch_organisations() -> Select[Any]:
+    """The organisations `oids`, each with the actor when they are a person of it."""
+    return (core_select(*(c for table in _ORG_PERSON for c in table.c))
+            .outerjoin(PERSON, and_(PERSON.c.organisation_id == ORGANISATION.c.id,
+                                    PERSON.c.email == bindparam("email")))
+            .where(ORGANISATION.c.id.in_(bindparam("oids", expanding=True))))
 
 
 @cache
@@ -460,25 +514,27 @@ def _locking_version(wait: bool) -> Select[Any]:
             .with_for_update(nowait=not wait))
 
 
-def _loaded_from(conn: Connection, rows: list[tuple[Any, ...]],
-                 shared: dict[int, tuple[Organisation, directory.People]]) -> Loaded:
-    """One trajectory of a batch from its loading rows; its organisation and people shared
-    with the batch's other trajectories of that organisation (`shared`, by organisation id)."""
-    row = detached(Trajectory, _part(rows[0], TRAJECTORY))
-    if row.organisation_id not in shared:
-        person = _part(rows[0], PERSON)
-        named = {person["email"]: detached(Person, person)} if person["id"] is not None else {}
-        shared[row.organisation_id] = (detached(Organisation, _part(rows[0], ORGANISATION)),
-                                       directory.People(conn, row.organisation_id, named))
-    org, people = shared[row.organisation_id]
-    deadlines = [detached(DeadlineRow, d) for d in (_part(r, DEADLINE) for r in rows)
+def _loaded_from(rows: list[tuple[Any, ...]], orgs: dict[int, OrgPart]) -> Loaded:
+    """One trajectory of a batch from its loading rows, with its organisation and people,
+    shared with the batch's other trajectories of that organisation."""
+    row = detached(Trajectory, _part(rows[0], TRAJECTORY, _TRAJECTORY_DEADLINE))
+    deadlines = [detached(DeadlineRow, d)
+                 for d in (_part(r, DEADLINE, _TRAJECTORY_DEADLINE) for r in rows)
                  if d["id"] is not None]
-    return Loaded(row, org, people, deadlines)
+    return Loaded(row, orgs[row.organisation_id], deadlines)
 
 
-def _part(values: tuple[Any, ...], table: Table) -> dict[str, Any]:
-    """One table's columns of a loading row, by name."""
-    return dict(zip(table.c.keys(), values[_SLICES[table.name]], strict=True))
+def _part(values: tuple[Any, ...], table: Table, tables: tuple[Table, ...] = ()) -> dict[str, Any]:
+    """One table's columns of a row of the columns of `tables` (the loading statement's by
+    default), by name."""
+    return dict(zip(table.c.keys(), values[_slices(tables or LOADED)[table.name]], strict=True))
+
+
+@cache
+def _slices(tables: tuple[Table, ...]) -> dict[str, slice]:
+    """Where each table's columns are in a row of the columns of `tables`, in that order."""
+    return {t.name: slice(sum(len(u.c) for u in tables[:n]), sum(len(u.c) for u in tables[:n + 1]))
+            for n, t in enumerate(tables)}
 
 
 def _id(row: Organisation | Trajectory) -> int:

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, Update, bindparam, insert, inspect, update
+from sqlalchemy import Connection, Table, Update, bindparam, insert, update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import SQLModel
 
@@ -56,8 +56,10 @@ MOVE = (update(T).where(T.c.id == bindparam("b_id"), T.c.version == bindparam("b
         .values(state=bindparam("state"), updated_at=bindparam("updated_at"),
                 version=bindparam("b_version") + 1))
 MOVE_WITH_DATA = MOVE.values(data=bindparam("data"))
-#: A deadline's columns an event may change (all but its key and trajectory).
-CHANGEABLE = frozenset(c.name for c in deadline_table.c if c.name not in ("id", "trajectory_id"))
+#: The columns of a deadline an event sets: when it closes it, changes it, or moves its end.
+CLOSED = ("closed_on", "status")
+CHANGED = ("due", "explanation", "status", "suspended_on")
+MOVED = ("due", "explanation", "next_step_on", "status", "steps_done", "suspended_on")
 INSERT = {table.name: insert(table) for table in (trajectory_table, history_table, deadline_table,
                                                   outbox_table)}
 
@@ -141,7 +143,7 @@ class Writer:
         self.now = now
         self.today = today
         self.started: list[DeadlineRow] = []
-        self.changed: list[DeadlineRow] = []
+        self.changed: list[tuple[DeadlineRow, tuple[str, ...]]] = []  # and the columns set
 
     def apply(
         self,
@@ -203,11 +205,9 @@ class Writer:
 
     def _write_deadlines(self, writes: Writes) -> None:
         writes.started += [_values(d, deadline_table) for d in self.started]
-        for deadline in self.changed:
-            names = tuple(sorted(CHANGEABLE - inspect(deadline).unmodified))
-            if names:  # the columns this event set, whatever it set them to
-                writes.changed.setdefault(names, []).append(
-                    {"b_id": deadline.id, **{name: getattr(deadline, name) for name in names}})
+        for deadline, names in self.changed:  # the columns this event set, whatever to
+            writes.changed.setdefault(names, []).append(
+                {"b_id": deadline.id, **{name: getattr(deadline, name) for name in names}})
 
     def _deadlines(self, row: Trajectory, outcome: effects.Outcome,
                    deadlines: list[DeadlineRow]) -> None:
@@ -235,17 +235,18 @@ class Writer:
     def _close(self, deadline: DeadlineRow, status: str) -> None:
         deadline.status = status
         deadline.closed_on = self.today
-        self.changed.append(deadline)
+        self.changed.append((deadline, CLOSED))
 
     def _change(self, deadline: DeadlineRow, effect: effects.ChangeDeadline) -> None:
-        if effect.due != deadline.due:
+        moved = effect.due != deadline.due
+        if moved:
             deadline.steps_done = []  # a moved end gets its reminders again
             deadline.next_step_on = None  # the sweep computes the moved end's next step day
         deadline.due = effect.due
         deadline.explanation = effect.explanation
         deadline.status = effect.status
         deadline.suspended_on = effect.suspended_on
-        self.changed.append(deadline)
+        self.changed.append((deadline, MOVED if moved else CHANGED))
 
     def _mails(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
                directory_: directory.People, deadlines: list[DeadlineRow], note: str | None,
@@ -326,9 +327,9 @@ def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
 
 def _org_context(org: Organisation) -> dict[str, Any]:
     """The organisation's part of a mail's context: its name and its words."""
-    words = directory.words_of(org)
+    words = directory.words_of(org)  # its fields are strings: a copy of them, not asdict's deep one
     return {
         "org": {"name": org.name, "slug": org.slug},
-        "words": {**asdict(words), "Council": words.council[:1].upper() + words.council[1:],
+        "words": {**vars(words), "Council": words.council[:1].upper() + words.council[1:],
                   "the_secretariat": words.the_secretariat},
     }

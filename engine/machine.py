@@ -1,8 +1,14 @@
-"""Compile a `Flow` into one `transitions` machine and decide events with it.
+"""Compile a `Flow` into one `transitions` machine, the model of the flow, and decide events.
 
-One machine per flow, built once at import, triggered model-less
-(`machine.events[name].trigger(model)`) as the transitions FAQ advises: no machine per
-trajectory and no models attached to it.
+One machine per flow, built once at import: it is what views ask for the events of a state
+(`get_triggers`), and `decide_with_machine` triggers it model-less
+(`machine.events[name].trigger(model)`) as the transitions FAQ advises. An event itself is
+decided by `decide`, which takes what the machine takes (the first exit of the state for the
+event whose guard passes, in the order of definition) from the (state, event) table built with
+the machine, without the library's per-trigger machinery (event data, callbacks, state
+changes: half of the engine's time an event in the sweep).
+tests/unit/test_machine_decision.py proves both decide alike for every state, event and guard
+outcome of every shipped flow.
 """
 
 from __future__ import annotations
@@ -117,22 +123,39 @@ class CompiledFlow:
             raise NotAllowed("Het traject is opgeschort. Hervat het eerst ('hervatten', resume).")
         return found
 
-    def fire(self, ctx: Context, event: str) -> effects.Outcome:
-        """Decide one event: the new state, new data and the effects. Pure."""
-        found = self.check_allowed(ctx, event)
+    def fire(self, ctx: Context, event: str, *,
+             allowed: tuple[Transition, ...] | None = None) -> effects.Outcome:
+        """Decide one event: the new state, new data and the effects. Pure. `allowed`: what
+        `check_allowed` gave for this context already (the caller checked before the input)."""
+        found = self.check_allowed(ctx, event) if allowed is None else allowed
         _check_input(found, ctx)
+        taken = self.decide(ctx, event)
+        if taken is None:
+            raise NotAllowed(_refusal(found, ctx))
+        return self._outcome(ctx, taken, ctx.state if taken.dest is None else taken.dest)
+
+    def decide(self, ctx: Context, event: str) -> Transition | None:
+        """The exit `event` takes from the context's state: the first whose guard passes, in
+        the order of definition, as the machine decides it (`decide_with_machine`)."""
+        for candidate in self.candidates(ctx.state, event):
+            if candidate.when is None or candidate.when(ctx):
+                return candidate
+        return None
+
+    def decide_with_machine(self, ctx: Context, event: str) -> tuple[Transition, str] | None:
+        """The exit `event` takes and the state it leads to, decided by triggering the machine."""
         model = _Model(state=ctx.state, ctx=ctx)
         try:
             moved = self.machine.events[event].trigger(model)
         except MachineError as error:
             raise NotAllowed(f"'{event}' kan nu niet: {error.value}") from error
         if not moved or not model.taken:
-            raise NotAllowed(_refusal(found, ctx))
-        return self._outcome(ctx, model.taken[-1], model.state)
+            return None
+        return model.taken[-1], model.state
 
     def _outcome(self, ctx: Context, taken: Transition, dest: str) -> effects.Outcome:
         data = dict(taken.action(ctx)) if taken.action else dict(ctx.data)
-        after = replace(ctx, data=data)
+        after = replace(ctx, data=data) if taken.action else ctx  # without one: the same data
         mails = list(taken.mails)
         found: list[effects.Effect] = []
         if taken.dest is not None:
