@@ -76,6 +76,7 @@ BATCH = 250  # a round's tail (last sends, last marks, next claim) costs the sam
 MAX_ROUNDS = 1000
 GATHER = 0.005  # seconds a flush of sent marks may wait for more sends to end
 GRACE = 2.0  # seconds the mail in hand gets to finish once we are asked to stop
+AHEAD_ROWS = 16  # the next batch is claimed once this few rows (or two per connection) are left
 STOP_POLL = 0.1  # seconds between looks at a thread's stop flag
 MAIL_FROM_EXAMPLE = 'ADVIES_MAIL_FROM="Adviesgroep <adviesgroep@gemeente.example.org>"'
 
@@ -113,27 +114,112 @@ async def deliver_due(engine: Engine, sender: Sender, now_fn: Now, *, batch: int
     stop = stop or asyncio.Event()
     if stop.is_set():
         return DeliveryReport(stopped=True)
-    holder, asked_at = outbox.new_holder(), asyncio.get_running_loop().time()
-    claimed = await asyncio.to_thread(_claim, engine, now_fn(), batch, lease, holder)
-    work = _Round(engine, sender, now_fn, lease, stop, holder, {row.id for row in claimed}, asked_at)
-    work.report.claimed = len(claimed)
-    if claimed:
-        await work.run(claimed)
-    work.report.stopped = stop.is_set()
-    return work.report
+    claimed = await _Batch.claim(engine, now_fn, batch, lease)
+    return await _deliver_batch(engine, sender, now_fn, lease, stop, claimed)
 
 
 async def deliver_all_due(engine: Engine, sender: Sender, now_fn: Now, *, batch: int = BATCH,
                           lease: timedelta = outbox.LEASE,
                           stop: asyncio.Event | None = None) -> DeliveryReport:
-    """Rounds of `deliver_due` until nothing is due any more (or the queue pauses, or we stop)."""
-    total = DeliveryReport()
-    for _ in range(MAX_ROUNDS):
-        report = await deliver_due(engine, sender, now_fn, batch=batch, lease=lease, stop=stop)
-        total.add(report)
-        if not report.claimed or report.paused or report.stopped:
-            break
+    """Rounds of `deliver_due` until nothing is due any more (or the queue pauses, or we stop).
+
+    The next batch is claimed while the connections send the last rows of the current one, so
+    that they do not wait for the claim; a batch claimed and then not sent (we stop, or the queue
+    paused) is handed back like the rest of a round."""
+    stop = stop or asyncio.Event()
+    total = DeliveryReport(stopped=stop.is_set())
+    if total.stopped:
+        return total
+    ahead = _Ahead(engine, now_fn, batch, lease)
+    claimed = await _Batch.claim(engine, now_fn, batch, lease)
+    try:
+        for _ in range(MAX_ROUNDS):
+            report = await _deliver_batch(engine, sender, now_fn, lease, stop, claimed,
+                                          running_low=ahead.start)
+            total.add(report)
+            if not report.claimed or report.paused or report.stopped:
+                break
+            claimed = await ahead.take()
+    finally:
+        await ahead.give_back(total, stop)
     return total
+
+
+@dataclass
+class _Batch:
+    """Rows claimed in the name of `holder`; the lease counts from `asked_at` (the loop's time
+    when the claim was asked for: the database may have started it any moment after that)."""
+
+    holder: str
+    asked_at: float
+    rows: list[Claimed]
+
+    @classmethod
+    async def claim(cls, engine: Engine, now_fn: Now, batch: int, lease: timedelta) -> _Batch:
+        holder, asked_at = outbox.new_holder(), asyncio.get_running_loop().time()
+        rows = await asyncio.to_thread(_claim, engine, now_fn(), batch, lease, holder)
+        return cls(holder, asked_at, rows)
+
+
+class _Ahead:
+    """The claim of the next batch, started while the current one is finishing."""
+
+    def __init__(self, engine: Engine, now_fn: Now, batch: int, lease: timedelta) -> None:
+        self.engine = engine
+        self.now_fn = now_fn
+        self.batch = batch
+        self.lease = lease
+        self.claiming: asyncio.Task[_Batch] | None = None
+
+    def start(self) -> None:
+        if self.claiming is None:
+            self.claiming = asyncio.create_task(
+                _Batch.claim(self.engine, self.now_fn, self.batch, self.lease))
+
+    async def take(self) -> _Batch:
+        """The batch claimed ahead; claimed again if it came back empty: mail may have been
+        queued since it was asked for (a notice about a mail of the round that just ended)."""
+        self.start()
+        assert self.claiming is not None
+        claiming, self.claiming = self.claiming, None
+        claimed = await claiming
+        if claimed.rows:
+            return claimed
+        return await _Batch.claim(self.engine, self.now_fn, self.batch, self.lease)
+
+    async def give_back(self, total: DeliveryReport, stop: asyncio.Event) -> None:
+        """A batch claimed ahead and not sent goes back unsent, the attempt not counted; after a
+        pause, with the reason and the pause, as the rest of the paused round."""
+        if self.claiming is None:
+            return
+        claiming, self.claiming = self.claiming, None
+        try:
+            claimed = await claiming
+        except Exception as failed:  # its transaction rolled back: nothing was claimed
+            log.warning("outbox: claiming ahead failed (%s)", type(failed).__name__)
+            return
+        if not claimed.rows:
+            return
+        delay, error = (PAUSE, total.paused) if total.paused else (timedelta(0), None)
+        released = await asyncio.to_thread(_release_all, self.engine, [row.id for row in claimed.rows],
+                                           claimed.holder, self.now_fn(), delay, error)
+        total.claimed += len(claimed.rows)
+        total.lost += len(claimed.rows) - len(released)
+        if error is None:
+            total.handed_back += len(released)
+        total.stopped = total.stopped or stop.is_set()
+
+
+async def _deliver_batch(engine: Engine, sender: Sender, now_fn: Now, lease: timedelta,
+                         stop: asyncio.Event, claimed: _Batch,
+                         running_low: Callable[[], None] | None = None) -> DeliveryReport:
+    work = _Round(engine, sender, now_fn, lease, stop, claimed.holder,
+                  {row.id for row in claimed.rows}, claimed.asked_at, running_low)
+    work.report.claimed = len(claimed.rows)
+    if claimed.rows:
+        await work.run(claimed.rows)
+    work.report.stopped = stop.is_set()
+    return work.report
 
 
 def _claim(engine: Engine, now: datetime, batch: int, lease: timedelta, holder: str) -> list[Claimed]:
@@ -145,7 +231,8 @@ class _Round:
     """One claimed batch: sends it, keeps its lease alive, and hands it back when told to stop."""
 
     def __init__(self, engine: Engine, sender: Sender, now_fn: Now, lease: timedelta,
-                 stop: asyncio.Event, holder: str, held: set[int], asked_at: float) -> None:
+                 stop: asyncio.Event, holder: str, held: set[int], asked_at: float,
+                 running_low: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self.sender = sender
         self.now_fn = now_fn
@@ -161,6 +248,8 @@ class _Round:
         self.report = DeliveryReport()
         self.holder = holder
         self.sending = 0  # sends under way
+        self.running_low = running_low  # told once when few rows are left to start
+        self.low_mark = max(AHEAD_ROWS, 2 * self.concurrency)
         self.marks = _SentMarks(engine, holder, now_fn, enough=sender.concurrency,
                                 gather=min(GATHER, lease.total_seconds() / 100),
                                 busy=lambda: self.sending > 0, written=self._written)
@@ -192,6 +281,8 @@ class _Round:
                     await self._hand_back_all(waiting)
                     return
                 row = waiting.popleft()
+                if len(waiting) <= self.low_mark:
+                    self._tell_running_low()
                 try:
                     marked = await self._deliver(row, previous)
                 except BaseException:
@@ -204,6 +295,11 @@ class _Round:
         finally:
             if previous is not None:
                 await self.marks.wait_for(previous)
+
+    def _tell_running_low(self) -> None:
+        if self.running_low is not None:
+            self.running_low()
+            self.running_low = None
 
     def _written(self, row: Claimed) -> None:
         self.open.discard(row.id)
@@ -382,6 +478,7 @@ class _SentMarks:
         self.writer = _MarkWriter(engine)
         self.waiting: dict[int, tuple[Claimed, Marked]] = {}
         self.stalled = 0  # sends that wait for a mark before their server may take the mail
+        self.wakers: dict[Marked, asyncio.Future[None]] = {}  # per mark waited for: its waiter
         self.flushing: asyncio.Task[None] | None = None
         self.gathered = asyncio.Event()
 
@@ -401,9 +498,35 @@ class _SentMarks:
         self.stalled += 1
         self.poke()
         try:
-            await asyncio.shield(mark)  # a cancelled waiter leaves the mark to be written all the same
+            if mark in self.wakers:  # waited for already (not the usual case)
+                await asyncio.shield(mark)  # a cancelled waiter leaves the mark to be written
+            else:
+                await self._woken_for(mark)
         finally:
             self.stalled -= 1
+
+    async def _woken_for(self, mark: Marked) -> None:
+        """Wait on a future of our own that the flush settles together with `mark`: one turn of
+        the loop sooner than `asyncio.shield`, and as safe: cancelling it leaves `mark` alone."""
+        waker = self.wakers[mark] = mark.get_loop().create_future()
+        try:
+            await waker
+        finally:
+            self.wakers.pop(mark, None)
+
+    def _settle(self, mark: Marked, error: Exception | None = None) -> None:
+        if error is None:
+            mark.set_result(None)
+        else:
+            mark.set_exception(error)
+        waker = self.wakers.pop(mark, None)
+        if waker is None or waker.done():
+            return
+        if error is None:
+            waker.set_result(None)
+        else:
+            waker.set_exception(error)
+            mark.exception()  # told through the waker: not an error nobody saw
 
     def poke(self) -> None:
         """Flush now if a mark waits for every connection, or half the connections wait for
@@ -430,15 +553,17 @@ class _SentMarks:
                                                self.now_fn())
             except Exception as error:  # every waiter of this group raises it, as one mark would
                 for _row, done in group.values():
-                    done.set_exception(error)
+                    self._settle(done, error)
                 continue
             for row, done in group.values():
                 _log_sent(row, row.id in ours)
                 self.written(row)
-                done.set_result(None)
+                self._settle(done)
 
     async def _gather(self) -> None:
         self.poke()
+        if self.gathered.is_set():  # the usual case: no timer to set up and cancel
+            return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.gather):
                 await self.gathered.wait()
