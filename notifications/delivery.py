@@ -478,7 +478,6 @@ class _SentMarks:
         self.writer = _MarkWriter(engine)
         self.waiting: dict[int, tuple[Claimed, Marked]] = {}
         self.stalled = 0  # sends that wait for a mark before their server may take the mail
-        self.wakers: dict[Marked, asyncio.Future[None]] = {}  # per mark waited for: its waiter
         self.flushing: asyncio.Task[None] | None = None
         self.gathered = asyncio.Event()
 
@@ -498,35 +497,9 @@ class _SentMarks:
         self.stalled += 1
         self.poke()
         try:
-            if mark in self.wakers:  # waited for already (not the usual case)
-                await asyncio.shield(mark)  # a cancelled waiter leaves the mark to be written
-            else:
-                await self._woken_for(mark)
+            await asyncio.shield(mark)  # a cancelled waiter leaves the mark to be written all the same
         finally:
             self.stalled -= 1
-
-    async def _woken_for(self, mark: Marked) -> None:
-        """Wait on a future of our own that the flush settles together with `mark`: one turn of
-        the loop sooner than `asyncio.shield`, and as safe: cancelling it leaves `mark` alone."""
-        waker = self.wakers[mark] = mark.get_loop().create_future()
-        try:
-            await waker
-        finally:
-            self.wakers.pop(mark, None)
-
-    def _settle(self, mark: Marked, error: Exception | None = None) -> None:
-        if error is None:
-            mark.set_result(None)
-        else:
-            mark.set_exception(error)
-        waker = self.wakers.pop(mark, None)
-        if waker is None or waker.done():
-            return
-        if error is None:
-            waker.set_result(None)
-        else:
-            waker.set_exception(error)
-            mark.exception()  # told through the waker: not an error nobody saw
 
     def poke(self) -> None:
         """Flush now if a mark waits for every connection, or half the connections wait for
@@ -553,12 +526,12 @@ class _SentMarks:
                                                self.now_fn())
             except Exception as error:  # every waiter of this group raises it, as one mark would
                 for _row, done in group.values():
-                    self._settle(done, error)
+                    done.set_exception(error)
                 continue
             for row, done in group.values():
                 _log_sent(row, row.id in ours)
                 self.written(row)
-                self._settle(done)
+                done.set_result(None)
 
     async def _gather(self) -> None:
         self.poke()
