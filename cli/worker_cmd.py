@@ -51,6 +51,10 @@ def summary(report: PassReport) -> list[str]:
         d = report.digest
         lines.append(f"Weekoverzicht: {d.mails} mails naar {d.organisations} organisatie(s)."
                      if d.mails else "Weekoverzicht: niets te versturen.")
+    if report.planning is not None and report.planning.items:
+        p = report.planning
+        requests = "verwachte aanvraag" if p.items == 1 else "verwachte aanvragen"
+        lines.append(f"Planning: herinnering gestuurd voor {p.items} {requests} ({p.mails} mails).")
     if report.delivery is not None:
         m = report.delivery
         lines.append(f"Mail: {m.sent} verstuurd, {m.retried} later opnieuw, {m.failed} mislukt"

@@ -242,3 +242,37 @@ class CalendarFeed(SQLModel, table=True):
     secret_hash: str = Field(unique=True)
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+#: The statuses of a planning item: expected, started as a trajectory, or no longer expected.
+PLANNING_STATUSES = ("planned", "started", "cancelled")
+
+
+class PlanningItem(SQLModel, table=True):
+    """An advice request the liaison expects in the coming half year (seed 004 ch. 13).
+
+    `remind_on` is three weeks before `expected_on`; the worker's question "which planned items
+    are due for their reminder and have not had it" is one range read of the index
+    (status, reminded_at, remind_on), however many items the table holds.
+    """
+
+    __tablename__ = "planning_item"
+    __table_args__ = (
+        Index("ix_planning_item_reminder", "status", "reminded_at", "remind_on"),
+        Index("ix_planning_item_organisation_expected", "organisation_id", "expected_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    title: str
+    expected_on: date
+    policy_adviser: str  # an e-mail address of a person of the organisation
+    flow: str | None = None  # the flow the trajectory is expected to start with
+    status: str = "planned"  # planned, started, cancelled
+    trajectory_id: int | None = Field(default=None, foreign_key="trajectory.id")
+    remind_on: date
+    reminded_at: datetime | None = None  # the reminder goes once
+    note: str | None = Field(default=None, sa_type=Text)  # why it was cancelled
+    version: int = 1  # every change checks and raises it: two changes at once, one wins
+    created_at: datetime
+    updated_at: datetime

@@ -5,6 +5,7 @@ three jobs, each with `coalesce=True, max_instances=1, misfire_grace_time=None`:
 
 - `sweep`, every minute: the deadline sweep (app.sweep), then the weekly digest
   if it is due and not sent yet (a worker that was down on Monday 08:00 catches up), then the
+  planning's reminders three weeks before an expected request (app.planning), then the
   purge of mail bodies past the organisation's retention (app.privacy, AVG);
 - `delivery`, every 15 seconds: `notifications.delivery.deliver_once`;
 - `digest`, Mondays 08:00 Europe/Amsterdam (CronTrigger, through both DST changes).
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from app import digest, privacy
+from app import digest, planning, privacy
 from app.service import Service
 from app.sweep import Sweep, SweepReport
 from engine.clock import AMSTERDAM, Clock
@@ -65,6 +66,7 @@ class PassReport:
 
     sweep: SweepReport | None = None
     digest: digest.DigestReport | None = None
+    planning: planning.ReminderReport | None = None
     delivery: DeliveryReport | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -73,6 +75,9 @@ class PassReport:
         found = []
         if self.sweep is not None and self.sweep.failed:
             found.append(f"termijnen: {self.sweep.failed} keer een traject overgeslagen door een fout "
+                         "(zie het logboek)")
+        if self.planning is not None and self.planning.failed:
+            found.append(f"planning: {self.planning.failed} herinnering(en) niet gemaakt door een fout "
                          "(zie het logboek)")
         if self.delivery is not None and self.delivery.failed:
             found.append(f"mail: {self.delivery.failed} mail(s) definitief niet bezorgd "
@@ -85,6 +90,7 @@ class PassReport:
         return {
             "sweep": self.sweep.as_dict() if self.sweep else None,
             "digest": dict(self.digest.__dict__) if self.digest else None,
+            "planning": dict(self.planning.__dict__) if self.planning else None,
             "delivery": dict(self.delivery.__dict__) if self.delivery is not None else None,
             "problems": list(self.problems),
         }
@@ -117,6 +123,14 @@ class Worker:
             log.info("Overzicht %s verstuurd naar %s organisatie(s).", report.week, report.organisations)
         return report
 
+    def planning_job(self) -> planning.ReminderReport | None:
+        """The planning's reminders whose day has come (three weeks before the expected date)."""
+        report = self._guarded("planning", lambda: planning.send_reminders(self.service))
+        if report is not None and (report.mails or report.failed):
+            log.info("Planning: %s herinnering(en) (%s mails), %s overgeslagen.",
+                     report.items, report.mails, report.failed)
+        return report
+
     def retention_job(self) -> int | None:
         """AVG: empty the bodies of sent and failed mail older than the organisation's
         `mail_retention_months` (app.privacy); the rows stay."""
@@ -127,10 +141,13 @@ class Worker:
         return purged
 
     def sweep_round(self) -> None:
-        """The interval job: the sweep, then the digest when the week's one is still due."""
+        """The interval job: the sweep, then the digest when the week's one is still due, then
+        the planning's reminders."""
         self.sweep_job()
         if not self.stop.is_set():
             self.digest_job()
+        if not self.stop.is_set():
+            self.planning_job()
         if not self.stop.is_set():
             self.retention_job()
 
@@ -162,6 +179,8 @@ class Worker:
             report = PassReport(sweep=self.sweep_job())
             if not self.stop.is_set():
                 report.digest = self.digest_job()
+            if not self.stop.is_set():
+                report.planning = self.planning_job()
             report.delivery = self.delivery_job()
             if not self.stop.is_set():
                 self.retention_job()

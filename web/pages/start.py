@@ -15,14 +15,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from app import org_edit
+from app import org_edit, planning
 from app.sign_in import SignedIn
 from engine import inputs
 from engine.dsl import KNOWN_ROLES, Field, Flow
 from engine.errors import InvalidInput, NotFound
+from notifications.formatting import long_date
 from web.site import MANAGERS, Site, redirect
 
 NOTE = "note"
+PLANNED = "planned"
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,14 @@ def _form(routes: APIRouter, site: Site) -> None:
         org = org_edit.view(site.service, who.org_slug)
         errors = _checked(found, values, org)
         note = _note(values.get(NOTE, ""), errors)
+        planned = _planned(values.get(PLANNED, ""), errors)
         if errors:
             return _page(site, who, found, values, errors, org)
         raw = {f.name: values[f.name] for f in found.start_fields
                if f.name != "title" and values.get(f.name, "").strip()}
         try:
             started = site.service.start(found.name, who.org_slug, values.get("title", ""), who.email,
-                                         raw, note)
+                                         raw, note, planned)
         except InvalidInput as error:  # also NotFound: a person or group that is not (or no longer) there
             return _page(site, who, found, values, _refusal(found, error.message), org)
         return redirect(f"/trajecten/{int(started['id'])}")
@@ -99,7 +102,8 @@ def _page(site: Site, who: SignedIn, flow: Flow, values: dict[str, str], errors:
     return site.render("site/start_form.html", who, status=400 if errors else 200, current="/starten",
                        heading=("Niet gestart: " if errors else "") + f"{flow.title} starten",
                        flow=flow, fields=[_widget(f, org) for f in flow.start_fields],
-                       values=values, errors=errors, note_max=inputs.MAX_NOTE)
+                       values=values, errors=errors, note_max=inputs.MAX_NOTE,
+                       planned=_planned_choices(site, who, flow))
 
 
 def _label(f: Field) -> str:
@@ -132,8 +136,9 @@ def _values(flow: Flow, posted: FormData) -> dict[str, str]:
     for f in flow.start_fields:
         given = [v for v in posted.getlist(f.name) if isinstance(v, str)]
         found[f.name] = ",".join(given) if f.kind == "people" else (given[0] if given else "")
-    note = posted.get(NOTE)
-    found[NOTE] = note if isinstance(note, str) else ""
+    for name in (NOTE, PLANNED):
+        extra = posted.get(name)
+        found[name] = extra if isinstance(extra, str) else ""
     return found
 
 
@@ -173,6 +178,23 @@ def _note(value: str, errors: dict[str, str]) -> str | None:
     except InvalidInput as error:
         errors[NOTE] = error.message
         return None
+
+
+def _planned(value: str, errors: dict[str, str]) -> int | None:
+    """The planning's request this trajectory starts, if one was chosen."""
+    if not value.strip():
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 18 or int(value) == 0:
+        errors[PLANNED] = "Kies een verzoek uit de planning, of kies 'Geen'."
+        return None
+    return int(value)
+
+
+def _planned_choices(site: Site, who: SignedIn, flow: Flow) -> list[tuple[str, str]]:
+    """(id, 'date: title') of the organisation's planned requests this flow may start."""
+    return [(str(i["id"]), f"{long_date(i['expected_on'])}: {i['title']}")
+            for i in planning.listed(site.service.engine, who.org_slug)
+            if i["flow"] in (None, flow.name)]
 
 
 def _refusal(flow: Flow, message: str) -> dict[str, str]:
