@@ -31,6 +31,7 @@ from benchmarks import (
     bench_calls,
     bench_delivery,
     bench_events,
+    bench_import,
     bench_lists,
     bench_scale,
     bench_sweep,
@@ -42,7 +43,8 @@ from benchmarks.databases import KINDS, PG_ADMIN_URL, SQLITE, Databases
 from benchmarks.harness import ROOT, Context, Figure, Mode, mode_from_env, show
 
 BENCHES: dict[str, ModuleType] = {m.NAME: m for m in (
-    bench_events, bench_calls, bench_sweep, bench_worker, bench_lists, bench_delivery, bench_scale)}
+    bench_events, bench_calls, bench_sweep, bench_worker, bench_lists, bench_delivery, bench_scale,
+    bench_import)}
 RESULTS = ROOT / "bench" / "results.json"
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHES = {"events", "calls", "sweep", "worker", "lists", "delivery", "scale"}
+BENCHES = {"events", "calls", "sweep", "worker", "lists", "delivery", "scale", "import"}
 FIGURES = {
     "plain event: events/s", "plain event: p99 latency", "plain event vs naive peer",
     "ceiling: bare commits vs naive peer",
@@ -35,6 +35,7 @@ FIGURES = {
     "ceiling: bare guaranteed sender vs aiosmtplib, 1 connection(s)",
     "ceiling: bare guaranteed sender vs aiosmtplib, 10 connection(s)",
     "plain event with 40 trajectories",
+    "advies import of a spreadsheet",
 }
 KINDS = ("sqlite", "postgresql")
 
