@@ -23,7 +23,7 @@ from app.mailer import Mailer, MailJob
 from app.writer import mail_context
 from engine.calls import Call, Departure, depart
 from engine.dsl import SYSTEM, Mail, Words, to
-from flows import TEMPLATE_DIR, all_flows
+from flows import TEMPLATE_DIR, flow_versions
 from notifications.render import Renderer
 from settings import Settings
 from storage.tables import DeadlineRow, HistoryEntry, Organisation, Person, Trajectory
@@ -63,16 +63,17 @@ class Departures:
         return changes
 
     def _running(self) -> list[Trajectory]:
-        flows = all_flows()
+        flows = flow_versions()
         query = select(Trajectory).where(Trajectory.organisation_id == self.org.id) \
             .order_by(col(Trajectory.id))
         if self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()  # wait for an event in hand, then change the data
         return [r for r in self.session.exec(query).all()
-                if r.flow in flows and r.state not in flows[r.flow].flow.final_states]
+                if (r.flow, r.flow_version) in flows
+                and r.state not in flows[(r.flow, r.flow_version)].flow.final_states]
 
     def _leave(self, row: Trajectory, emails: list[str]) -> Change | None:
-        calls: tuple[Call, ...] = tuple(all_flows()[row.flow].flow.calls)
+        calls: tuple[Call, ...] = tuple(flow_versions()[(row.flow, row.flow_version)].flow.calls)
         found = depart(calls, row.data, emails, self.org.group_min)
         if not found.changed:
             return None
@@ -92,7 +93,7 @@ class Departures:
         return change
 
     def _change(self, row: Trajectory, found: Departure) -> Change:
-        flow = all_flows()[row.flow].flow
+        flow = flow_versions()[(row.flow, row.flow_version)].flow
         return Change(
             trajectory={"id": row.id, "title": row.title, "flow_title": flow.title,
                         "state_label": flow.state(row.state).label},

@@ -88,7 +88,7 @@ def taking_part(service: Service, who: SignedIn) -> list[Taking]:
         rows = naming(session, who.org_id, who.email)[:MAX_TAKING_PART]
         found = []
         for row in rows:
-            summary = views.summary(row, service.flow(row.flow), today)
+            summary = views.summary(row, service.shown_with(row), today)
             found.append(Taking(summary["id"], row.title, summary["flow_title"],
                                 summary["state_label"], summary["suspended"], summary["final"],
                                 tuple(parts(who.email, row.data, who.words.group))))
@@ -146,7 +146,7 @@ def open_calls(service: Service, who: SignedIn, only: int | None = None) -> list
 
 def _call(service: Service, who: SignedIn, row: Trajectory, window: DeadlineRow,
           group_max: int) -> OpenCall | None:
-    compiled = service.flow(row.flow)
+    compiled = service.compiled_for(row)
     call = views.open_call(row, compiled, [window])
     if call is None or call["role"] not in who.roles:
         return None
@@ -200,5 +200,5 @@ def _why_not(service: Service, who: SignedIn, trajectory_id: int) -> str:
             DeadlineRow.trajectory_id == trajectory_id,
             col(DeadlineRow.name).in_(_windows(service)),
             col(DeadlineRow.status).in_(OPEN_WINDOW))).all()
-        call = views.open_call(row, service.flow(row.flow), list(windows))
+        call = views.open_call(row, service.compiled_for(row), list(windows))
     return NOT_YOURS if call is not None else CLOSED

@@ -96,12 +96,12 @@ def _page(service: Service, conn: Connection, where: list[ColumnElement[bool]], 
     """The page's trajectories, newest first, each with its soonest running deadline."""
     t = trajectory_table.c
     found: Sequence[Any] = conn.execute(
-        select(t.id, t.flow, t.state, t.title, t.version, t.data).where(*where)
+        select(t.id, t.flow, t.flow_version, t.state, t.title, t.version, t.data).where(*where)
         .order_by(t.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     soonest = _soonest_deadlines(conn, [row.id for row in found])
     rows = []
     for row in found:
-        summary = views.summary(row, service.flow(row.flow), today)
+        summary = views.summary(row, service.shown_with(row), today)
         due = soonest.get(row.id)
         summary["next_due"] = views.deadline(due, today) if due is not None else None
         rows.append(summary)

@@ -33,7 +33,7 @@ from app import directory, views
 from engine.clock import Clock, local_today
 from engine.errors import NotFound
 from engine.machine import CompiledFlow
-from flows import all_flows
+from flows import all_flows, flow_versions
 from storage.tables import ACTIVE_DEADLINE, DeadlineRow, Organisation, Trajectory
 
 #: Rows in a page unless asked otherwise, and at most.
@@ -90,6 +90,8 @@ class Source(Protocol):
 
     def flow(self, name: str) -> CompiledFlow: ...
 
+    def shown_with(self, row: Any) -> CompiledFlow: ...
+
 
 @dataclass
 class Reader:
@@ -103,6 +105,10 @@ class Reader:
         if name not in self.flows:  # in the words of Service.flow
             raise NotFound(f"Onbekende stroom '{name}'. Bekend: {', '.join(self.flows)}.")
         return self.flows[name]
+
+    def shown_with(self, row: Any) -> CompiledFlow:
+        """The trajectory's own flow version, or the current one (as Service.shown_with)."""
+        return flow_versions().get((row.flow, row.flow_version)) or self.flow(row.flow)
 
 
 class Reports:
@@ -125,7 +131,7 @@ class Reports:
                         .scalar_subquery())
             overdue = exists().where(d.trajectory_id == t.id, passed(today))
             page = select(t.id).where(*where).order_by(t.id).limit(limit).offset(offset).subquery()
-            query = (select(t.id, t.flow, t.state, t.title, t.version, t.data,
+            query = (select(t.id, t.flow, t.flow_version, t.state, t.title, t.version, t.data,
                             next_due.label("next_due"), overdue.label("overdue"))
                      .join(page, page.c.id == t.id).order_by(t.id))
             rows = [self._summary(row, today) for row in conn.execute(query)]
@@ -148,7 +154,7 @@ class Reports:
         return where
 
     def _summary(self, row: Any, today: date) -> dict[str, Any]:
-        found = views.summary(row, self.service.flow(row.flow), today)
+        found = views.summary(row, self.service.shown_with(row), today)
         found["next_due"] = row.next_due.isoformat() if row.next_due else None
         found["overdue"] = bool(row.overdue)
         return found

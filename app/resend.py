@@ -63,7 +63,7 @@ def resend_link(service: Service, org_id: int, actor_email: str, trajectory_id: 
                              "persoonlijke link opnieuw sturen.")
         deadlines = list(session.exec(select(DeadlineRow).where(
             DeadlineRow.trajectory_id == row.id).order_by(col(DeadlineRow.id))).all())
-        call = open_call(service.flow(row.flow), row, deadlines, today)
+        call = open_call(service.compiled_for(row), row, deadlines, today)
         if call is None:
             raise NotAllowed("De oproep van dit traject is niet open. Een persoonlijke link "
                              "opnieuw sturen kan alleen zolang de aanmelding loopt.")

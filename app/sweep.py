@@ -422,7 +422,7 @@ class Sweep:
         assert deadline is not None
         trajectory = session.get(Trajectory, deadline.trajectory_id)
         assert trajectory is not None
-        compiled = self.service.flow(trajectory.flow)  # NotFound for an unknown flow
+        compiled = self.service.compiled_for(trajectory)  # an unknown flow or version: refused
         org = session.get(Organisation, trajectory.organisation_id)
         assert org is not None
         assert org.id is not None

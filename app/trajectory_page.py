@@ -167,7 +167,7 @@ def open_page(service: Service, who: SignedIn, number: str) -> Page:
             raise NotFound(GONE)
         org = session.get(Organisation, row.organisation_id)
         assert org is not None
-        compiled = service.flow(row.flow)
+        compiled = service.compiled_for(row)
         people = directory.people(session, who.org_id)
         deadlines = list(session.exec(select(DeadlineRow).where(DeadlineRow.trajectory_id == row.id)
                                       .order_by(col(DeadlineRow.id))).all())
