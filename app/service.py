@@ -13,6 +13,7 @@ their link is retried: members answering in the same second all get their answer
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache, cached_property, lru_cache
@@ -24,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from app import directory, views
+from app import directory, planning, views
 from app.mailer import Mailer
 from app.writer import Writer, active_deadlines
 from engine import effects, inputs, tokens
@@ -33,7 +34,7 @@ from engine.dsl import Actor, Context, DeadlineView, Field, OrgSettings
 from engine.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from engine.machine import CompiledFlow
 from engine.terms import FUTURE_YEARS, TermError, format_date, latest_day
-from flows import TEMPLATE_DIR, all_flows
+from flows import TEMPLATE_DIR, FlowKey, compiled_version, current_of, flow_versions
 from notifications.render import Renderer
 from settings import Settings
 from storage.db import DatabaseBusy, busy, detached, is_busy, is_postgres, transaction, waits_for
@@ -116,18 +117,36 @@ class Loaded:
 
 
 class Service:
-    def __init__(self, engine: Engine, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, engine: Engine, settings: Settings, clock: Clock | None = None,
+                 flows: Mapping[FlowKey, CompiledFlow] | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.clock = clock or settings.clock
         self.mailer = Mailer(settings, Renderer(TEMPLATE_DIR))
+        self._versions = flows  # a registry of flow versions (flows.flow_versions by default)
+
+    @cached_property
+    def versions(self) -> Mapping[FlowKey, CompiledFlow]:
+        """Every version of every flow, built on first use: a worker or command starts without."""
+        return self._versions if self._versions is not None else flow_versions()
 
     @cached_property
     def flows(self) -> dict[str, CompiledFlow]:
-        """Every flow, built on first use (~16 ms): a worker or command starts without it."""
-        return all_flows()
+        """The current version of every flow by name: what new trajectories start on."""
+        return current_of(self.versions)
+
+    def compiled_for(self, row: Trajectory) -> CompiledFlow:
+        """The flow version a stored trajectory runs on (not the current one); exit 1 with how
+        to migrate it when the code no longer holds that version."""
+        return compiled_version(self.versions, row.flow, row.flow_version, row.id)
 
     # --- reading ---------------------------------------------------------------------------
+
+    def shown_with(self, row: Any) -> CompiledFlow:
+        """The flow version to show a stored trajectory in a list with: its own, or the current
+        one when the code no longer holds it (a list must not fail on one such row; opening
+        the trajectory itself says how to migrate it)."""
+        return self.versions.get((row.flow, row.flow_version)) or self.flow(row.flow)
 
     def flow(self, name: str) -> CompiledFlow:
         if name not in self.flows:
@@ -139,12 +158,14 @@ class Service:
             row = session.get(Trajectory, trajectory_id)
             if row is None:
                 raise NotFound(f"Traject {trajectory_id} bestaat niet.")
-            return views.trajectory(row, self.flow(row.flow), session, local_today(self.clock))
+            return views.trajectory(row, self.compiled_for(row), session, local_today(self.clock))
 
     # --- starting --------------------------------------------------------------------------
 
     def start(self, flow_name: str, org_slug: str, title: str, actor_email: str,
-              raw: dict[str, str], note: str | None = None) -> dict[str, Any]:
+              raw: dict[str, str], note: str | None = None,
+              planned: int | None = None) -> dict[str, Any]:
+        """Open a trajectory; `planned`: the planning item it starts, linked in this transaction."""
         compiled = self.flow(flow_name)
         with self._guarded(), transaction(self.engine) as session:
             org = directory.organisation(session, org_slug)
@@ -160,6 +181,9 @@ class Service:
             row = self._open(session.connection(), compiled, compiled.start(ctx),
                              Opening(org, people, who), payload, note)
             trajectory_id = _id(row)
+            if planned is not None:
+                planning.link(session.connection(), planned, _id(org), trajectory_id,
+                              compiled.name, self.clock.now())
         return self.show(trajectory_id)
 
     def _open(self, conn: Connection, compiled: CompiledFlow, outcome: effects.Outcome,
@@ -169,7 +193,7 @@ class Service:
         row = Trajectory(organisation_id=_id(opening.org), flow=compiled.name,
                          flow_version=compiled.flow.version, state=outcome.dest,
                          title=payload["title"], data={}, created_at=now, updated_at=now)
-        Writer(conn, self.mailer, opening.org, now, today).apply(
+        Writer(conn, self.mailer, opening.org, now, today, compiled.flow).apply(
             row, outcome, opening.who, opening.people, [], note, payload)
         return row
 
@@ -261,9 +285,10 @@ class Service:
     def _call_window(self, session: Session, trajectory_id: int) -> tokens.CallWindow | None:
         """The sign-up term of the trajectory's call, while it runs (or is suspended)."""
         row = session.get(Trajectory, trajectory_id)
-        if row is None or row.flow not in self.flows:
+        compiled = self.versions.get((row.flow, row.flow_version)) if row is not None else None
+        if compiled is None:
             return None
-        windows = {call.window for call in self.flows[row.flow].flow.calls}
+        windows = {call.window for call in compiled.flow.calls}
         found = session.exec(select(DeadlineRow).where(
             DeadlineRow.trajectory_id == trajectory_id, col(DeadlineRow.name).in_(windows),
             col(DeadlineRow.status).in_(OPEN_WINDOW)).order_by(col(DeadlineRow.id).desc())).first()
@@ -324,7 +349,7 @@ class Service:
     def _fire_loaded(self, conn: Connection, loaded: Loaded, event: str, actor_email: str,
                      raw: dict[str, str], note: str | None) -> None:
         now, today = self.clock.now(), local_today(self.clock)  # the moment the row is ours
-        compiled = self.flow(loaded.row.flow)
+        compiled = self.compiled_for(loaded.row)
         if event not in compiled.events:
             raise InvalidInput(f"Onbekende gebeurtenis '{event}' voor {compiled.flow.title}.")
         who = directory.actor(loaded.people.named, actor_email, loaded.row.data,
@@ -336,7 +361,7 @@ class Service:
         if payload:  # an event without input (the sweep's) keeps the context as it is
             ctx = replace(ctx, payload=payload)
         outcome = compiled.fire(ctx, event, allowed=found)
-        Writer(conn, self.mailer, loaded.org, now, today).apply(
+        Writer(conn, self.mailer, loaded.org, now, today, compiled.flow).apply(
             loaded.row, outcome, who, loaded.people, loaded.deadlines, note, payload)
         for effect in outcome.effects:
             if isinstance(effect, effects.StartLinked):

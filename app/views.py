@@ -90,7 +90,9 @@ def open_call(row: Trajectory, compiled: CompiledFlow,
 #: History entries that are not events of a flow.
 EVENT_LABELS = {"start": "gestart", "linked": "gekoppeld traject gestart",
                 "person_removed": "niet meer in het bestand",
-                "link_resent": "persoonlijke link opnieuw gestuurd"}
+                "link_resent": "persoonlijke link opnieuw gestuurd",
+                "migrate_flow": "overgezet naar een andere versie van de stroom",
+                "import": "geïmporteerd"}
 
 
 def links(session: Session, row: Trajectory) -> list[dict[str, Any]]:

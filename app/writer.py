@@ -33,7 +33,7 @@ from sqlmodel import SQLModel
 from app import directory
 from app.mailer import Mailer, MailJob
 from engine import effects
-from engine.dsl import Actor
+from engine.dsl import Actor, Flow
 from storage.db import fresh
 from storage.tables import (
     ACTIVE_DEADLINE,
@@ -136,8 +136,9 @@ class Writer:
     """Applies one outcome inside the caller's transaction; never commits."""
 
     def __init__(self, conn: Connection, mailer: Mailer, org: Organisation, now: datetime,
-                 today: date) -> None:
+                 today: date, flow: Flow | None = None) -> None:
         self.conn = conn
+        self.flow = flow  # the version of the flow the trajectory runs on (its mail names it)
         self.org = org
         self.mailer = mailer
         self.now = now
@@ -222,13 +223,7 @@ class Writer:
 
     def _start(self, row: Trajectory, effect: effects.StartDeadline) -> DeadlineRow:
         assert row.id is not None
-        spec = effect.spec
-        deadline = fresh(
-            DeadlineRow, trajectory_id=row.id, organisation_id=row.organisation_id,
-            name=spec.name, label=spec.label, due=effect.due,
-            explanation=effect.explanation, alert_roles=list(spec.alert),
-            on_expiry=spec.on_expiry, atw=spec.atw, started_on=self.today,
-        )
+        deadline = new_deadline(row.id, row.organisation_id, effect, self.today)
         self.started.append(deadline)
         return deadline
 
@@ -257,7 +252,7 @@ class Writer:
         if not sends:
             return []
         people = directory_.everyone()
-        context = mail_context(row, who, people, deadlines, note, payload, self.org)
+        context = mail_context(row, who, people, deadlines, note, payload, self.org, self.flow)
         context["base_url"] = self.mailer.settings.base_url
         job = MailJob(row, context, self.now, deadlines)
         rows: list[dict[str, Any]] = []
@@ -265,6 +260,23 @@ class Writer:
             rows += self.mailer.values(mail, directory.recipients(mail.to, people, row.data, who),
                                        job)
         return rows
+
+
+def new_deadline(trajectory_id: int, organisation_id: int, effect: effects.StartDeadline,
+                 started_on: date) -> DeadlineRow:
+    """The row of a deadline an outcome starts (its next step day left to the sweep)."""
+    spec = effect.spec
+    return fresh(
+        DeadlineRow, trajectory_id=trajectory_id, organisation_id=organisation_id,
+        name=spec.name, label=spec.label, due=effect.due,
+        explanation=effect.explanation, alert_roles=list(spec.alert),
+        on_expiry=spec.on_expiry, atw=spec.atw, started_on=started_on,
+    )
+
+
+def deadline_values(deadline: DeadlineRow) -> dict[str, Any]:
+    """The column values of a new deadline row, as the writes insert them."""
+    return _values(deadline, deadline_table)
 
 
 def _links(outcome: effects.Outcome) -> bool:
@@ -306,10 +318,13 @@ def _inserted_columns(table: Table) -> tuple[tuple[str, ...], itemgetter[Any], a
 
 def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
                  deadlines: list[DeadlineRow], note: str | None,
-                 payload: dict[str, Any], org: Organisation) -> dict[str, Any]:
-    from flows import all_flows
+                 payload: dict[str, Any], org: Organisation, flow: Flow | None = None
+                 ) -> dict[str, Any]:
+    """What a trajectory's mail templates read; `flow`: the version it runs on (by default
+    the one of the code's registry: flows.flow_versions)."""
+    from flows import compiled_version, flow_versions
 
-    flow = all_flows()[row.flow].flow
+    flow = flow or compiled_version(flow_versions(), row.flow, row.flow_version, row.id).flow
     return {
         **_org_context(org),
         "trajectory": {"id": row.id, "title": row.title, "flow_title": flow.title,

@@ -111,6 +111,16 @@ def stored_id(value: int, what: str) -> int:
     return value
 
 
+def print_utf8(text: str) -> None:
+    """A file's text as it is, in UTF-8 whatever the terminal's locale (no markup, no wrapping)."""
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:
+        sys.stdout.write(text)
+    else:
+        stream.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 

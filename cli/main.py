@@ -19,7 +19,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from app.reports import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Filters, Reports
-from cli import calendar_cmd, demo, outbox_cmd, person_cmd, present, serve_cmd, worker_cmd
+from cli import (
+    calendar_cmd,
+    demo,
+    flows_cmd,
+    import_cmd,
+    outbox_cmd,
+    person_cmd,
+    planning_cmd,
+    present,
+    report_cmd,
+    serve_cmd,
+    worker_cmd,
+)
 from cli.context import (
     checked_note,
     database,
@@ -27,6 +39,7 @@ from cli.context import (
     out,
     parse_sets,
     print_json,
+    print_utf8,
     reader,
     reports,
     run_safely,
@@ -55,9 +68,12 @@ org_app = typer.Typer(help="Organisaties, mensen en rollen.", no_args_is_help=Tr
 flows_app = typer.Typer(help="De stromen (flows) en hun stappen.", invoke_without_command=True)
 app.add_typer(org_app, name="org")
 app.add_typer(flows_app, name="flows")
+flows_cmd.register(flows_app)
 app.add_typer(calendar_cmd.app, name="calendar")
 app.add_typer(outbox_cmd.app, name="outbox")
 app.add_typer(person_cmd.app, name="person")
+app.add_typer(report_cmd.app, name="report")
+app.add_typer(planning_cmd.app, name="planning")
 
 Json = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON.")]
 Sets = Annotated[list[str] | None, typer.Option("--set", help="Gegevens als sleutel=waarde.")]
@@ -124,29 +140,25 @@ def org_export(slug: str,
 
     text = org_edit.file_text(database(), slug)
     if output is None:
-        _print_utf8(text)
+        print_utf8(text)
         return
     org_file.save(output, text, overwrite=overwrite)
     out.print(f"Organisatiebestand van '{slug}' geschreven naar {output}.", markup=False)
 
 
-def _print_utf8(text: str) -> None:
-    """The file as it is, in UTF-8 whatever the terminal's locale (no markup, no wrapping)."""
-    stream = getattr(sys.stdout, "buffer", None)
-    if stream is None:
-        sys.stdout.write(text)
-    else:
-        stream.write(text.encode("utf-8"))
-    sys.stdout.flush()
 
 
 @app.command()
 @reports
 def start(flow: str, org: Annotated[str, typer.Option("--org")],
           title: Annotated[str, typer.Option("--title")], actor: Actor,
-          sets: Sets = None, note: Note = None, as_json: Json = False) -> None:
+          sets: Sets = None, note: Note = None,
+          planned: Annotated[int | None, typer.Option(
+              "--planned", help="Het nummer van het verzoek in de planning dat zo start.")] = None,
+          as_json: Json = False) -> None:
     """Start een nieuw traject."""
-    view = service().start(flow, org, title, human_actor(actor), parse_sets(sets), checked_note(note))
+    view = service().start(flow, org, title, human_actor(actor), parse_sets(sets), checked_note(note),
+                           stored_id(planned, "Verzoek") if planned is not None else None)
     print_json(view) if as_json else present.trajectory(view)
 
 
@@ -251,3 +263,4 @@ def sign_in_link(email: str, org: Annotated[str, typer.Option("--org")]) -> None
 app.command(name="demo")(reports(demo.run))
 app.command(name="serve")(serve_cmd.serve)
 app.command(name="worker")(worker_cmd.worker)
+app.command(name="import")(import_cmd.import_file)

@@ -65,10 +65,14 @@ def navigation(who: SignedIn) -> list[NavItem]:
     if who.has(*STAFF):
         items.append(NavItem("/trajecten", "Trajecten"))
         items.append(NavItem("/termijnen", "Termijnen"))
+        items.append(NavItem("/planning", "Planning"))
     if who.has(*MANAGERS):
         items.append(NavItem("/starten", "Traject starten"))
+        items.append(NavItem("/importeren", "Importeren"))
     if who.has(*STAFF):
         items.append(NavItem("/organisatie", "Organisatie"))
+        items.append(NavItem("/jaarverslag", "Jaarverslag"))
+        items.append(NavItem("/deelname", "Wie deed mee"))
     items.append(NavItem("/mijn", "Mijn trajecten"))
     items.append(NavItem("/agenda", "Agenda-abonnement"))
     return items

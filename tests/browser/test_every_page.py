@@ -13,7 +13,8 @@ from tests.browser.conftest import LiveServer, assert_accessible, sign_in_as
 from tests.helpers import ADVISER, SECRETARIAT, member
 
 STAFF_PAGES = ["/trajecten", "/trajecten/{id}", "/starten", "/starten/asked_advice",
-               "/organisatie", "/termijnen", "/agenda", "/mijn"]
+               "/organisatie", "/termijnen", "/agenda", "/mijn", "/importeren", "/planning",
+               "/planning/nieuw", "/stromen", "/jaarverslag", "/deelname"]
 MEMBER_PAGES = ["/mijn", "/trajecten/{id}", "/agenda"]
 ZOOMS = {"200%": 640, "400%": 320}
 
