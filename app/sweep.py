@@ -266,7 +266,7 @@ class Sweep:
     def _schedule(self, row: Row[Any], offsets: dict[int, tuple[Offset, ...]]) -> Schedule:
         return Schedule(row.due, row.started_on, row.on_expiry is not None,
                         self._offsets(offsets, row.org_id, row.reminders),
-                        reminders_of(self._spec(row.flow, row.name)))
+                        reminders_of(self._spec(row.flow, row.flow_version, row.name)))
 
     @staticmethod
     def _offsets(cache: dict[int, tuple[Offset, ...]], org_id: int,
@@ -279,8 +279,9 @@ class Sweep:
                 cache[org_id] = steps_of(None)
         return cache[org_id]
 
-    def _spec(self, flow_name: str, deadline_name: str) -> Deadline | None:
-        compiled = self.service.flows.get(flow_name)
+    def _spec(self, flow_name: str, version: int, deadline_name: str) -> Deadline | None:
+        """The deadline as the trajectory's own flow version defines it (its reminders)."""
+        compiled = self.service.versions.get((flow_name, version))
         if compiled is None:
             return None
         return next((d for d in compiled.flow.deadlines if d.name == deadline_name), None)

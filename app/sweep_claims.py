@@ -143,7 +143,8 @@ class Statements:
         d = deadlines_table
         return self._locked(
             sa_select(d.c.id, d.c.name, d.c.due, d.c.started_on, d.c.on_expiry,
-                      col(Trajectory.flow), col(Organisation.id).label("org_id"),
+                      col(Trajectory.flow), col(Trajectory.flow_version),
+                      col(Organisation.id).label("org_id"),
                       col(Organisation.reminders))
             .join(Trajectory, col(Trajectory.id) == d.c.trajectory_id)
             .join(Organisation, col(Organisation.id) == Trajectory.organisation_id)

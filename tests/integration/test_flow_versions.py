@@ -9,6 +9,7 @@ Version 2 of asked_advice exists only here: version 1 with its step `consulting`
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from flows import TEMPLATE_DIR, FlowKey, UnknownFlowVersion, asked_advice, flow_
 from settings import Settings
 from storage.tables import DeadlineRow, HistoryEntry, Organisation, Trajectory
 from tests.helpers import SECRETARIAT, member, start, to_matching
+from tests.integration.test_sweep import alerts, sweep_at, sweep_days
 
 OLD, NEW = "consulting", "input_gathering"
 MD_SECRETARY = "secretaris@voorbeeldveld.example.org"
@@ -305,3 +307,25 @@ def test_on_postgresql_the_rows_are_locked_and_moved_alike(
     assert [(m.id, m.to_state) for m in done.moves] == [(tid, NEW)]
     assert Service(pg_engine, settings, clock, flows=both).show(tid)["state"] == NEW
     assert len(migrations(pg_engine, tid)) == 1
+
+
+def test_the_sweep_plans_reminders_by_the_trajectorys_own_version(
+        sqlite_engine: Engine, settings: Settings, clock: FrozenClock) -> None:
+    """Version 2 drops the call's reminder: a call started on version 1 still reminds the
+    members who have not answered; one started on version 2 does not."""
+    quiet = replace(asked_advice.FLOW, version=2, deadlines=tuple(
+        replace(d, reminders=()) for d in asked_advice.FLOW.deadlines))
+    registry = {**flow_versions(), ("asked_advice", 2): CompiledFlow(quiet, TEMPLATE_DIR)}
+    before = Service(sqlite_engine, settings, clock)
+    on_v1 = int(start(before)["id"])
+    before.fire(on_v1, "call_participants", SECRETARIAT)
+    after = Service(sqlite_engine, settings, clock, flows=registry)
+    on_v2 = int(start(after)["id"])
+    after.fire(on_v2, "call_participants", SECRETARIAT)
+
+    reminder_day = date(2026, 4, 1)  # two working days before the call closes on 7 April
+    sweep_days(after, clock, date(2026, 3, 25), reminder_day - timedelta(days=1))
+    sweep_at(after, clock, reminder_day)
+
+    assert any(m.template == "call/reminder" for m in alerts(sqlite_engine, on_v1))
+    assert not any(m.template == "call/reminder" for m in alerts(sqlite_engine, on_v2))
