@@ -224,3 +224,24 @@ def test_another_organisations_request_cannot_be_started_here(web: TestClient, s
     assert f"Verzoek {elsewhere['id']} staat niet in de planning van deze organisatie." in refused.text
     assert trajectory_count(sqlite_engine) == 0
     assert (rows(sqlite_engine), len(outbox(sqlite_engine))) == before
+
+
+def test_started_and_cancelled_requests_are_listed_apart(web: TestClient, sqlite_engine: Engine,
+                                                         service: Service) -> None:
+    started = planning.add(service, "demo", GOOD["title"], GOOD["expected"], ADVISER, "asked_advice",
+                           LIAISON)
+    dropped = planning.add(service, "demo", "Nota armoede", "2026-07-01", ADVISER, None, LIAISON)
+    waiting = planning.add(service, "demo", "Visie jeugd", "2026-08-03", ADVISER, None, LIAISON)
+    tid = service.start("asked_advice", "demo", GOOD["title"], SECRETARIAT,
+                        {"policy_adviser": ADVISER, "received_on": "2026-03-24"},
+                        planned=int(started["id"]))["id"]
+    planning.cancel(service, int(dropped["id"]), LIAISON)
+    sign_in(web, sqlite_engine, LIAISON)
+
+    page = web.get("/planning").text
+    planned, past = page.split("Gestart en geschrapt")
+    assert f"nummer {waiting['id']}" in planned
+    assert f"nummer {started['id']}" not in planned
+    assert f"nummer {dropped['id']}" not in planned
+    assert f'gestart als <a class="utrecht-link" href="/trajecten/{tid}">traject {tid}</a>' in past
+    assert "geschrapt</td>" in past

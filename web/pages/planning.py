@@ -45,9 +45,11 @@ def _overview(routes: APIRouter, site: Site) -> None:
     @routes.get(PAGE, response_class=HTMLResponse)
     def overview(request: Request, gedaan: str = "") -> Response:
         who = site.who_may(request, *STAFF)
-        items = planning.listed(site.service.engine, who.org_slug)
+        every = planning.listed(site.service.engine, who.org_slug, everything=True)
+        items = [_shown(site, who, i) for i in every if i["status"] == "planned"]
+        past = [_shown(site, who, i) for i in every if i["status"] != "planned"]
         return site.render("site/planning.html", who, current=PAGE, heading="Planning",
-                           items=[_shown(site, who, i) for i in items], done=DONE.get(gedaan, ""),
+                           items=items, past=past, done=DONE.get(gedaan, ""),
                            may_change=who.has(*planning.PLANNERS))
 
 
