@@ -121,3 +121,27 @@ def test_a_bad_year_is_refused_in_dutch(web: TestClient, service: Service, sqlit
     refused = web.get(path, params={"jaar": year})
     assert refused.status_code == 400
     assert str(escape(words)) in refused.text
+
+
+def test_who_took_part_in_a_period(web: TestClient, service: Service, sqlite_engine: Engine) -> None:
+    trajectories(service)
+    sign_in(web, sqlite_engine, SECRETARIAT)
+    spring = web.get("/deelname", params={"van": "2026-03-01", "tot": "2026-04-30"})
+    assert spring.status_code == 200
+    assert "aangemeld voor Regiovisie beschermd wonen op 24 maart 2026" in spring.text
+    assert 'value="2026-03-01"' in spring.text
+    before = web.get("/deelname", params={"van": "2026-01-01", "tot": "2026-02-28"}).text
+    assert "aangemeld voor Regiovisie beschermd wonen" not in before  # answered after the period
+
+
+@pytest.mark.parametrize(("params", "words"), [
+    ({"van": "2026-05-01", "tot": "2026-04-01"}, "ligt na de einddatum"),
+    ({"van": "2026-05-01"}, "zowel 'van' als 'tot'"),
+    ({"van": "1 mei", "tot": "2026-06-01"}, "Van: '1 mei' is geen datum"),
+])
+def test_a_bad_period_is_refused_in_dutch(web: TestClient, sqlite_engine: Engine,
+                                          params: dict[str, str], words: str) -> None:
+    sign_in(web, sqlite_engine, SECRETARIAT)
+    refused = web.get("/deelname", params=params)
+    assert refused.status_code == 400
+    assert str(escape(words)) in refused.text

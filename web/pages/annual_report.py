@@ -25,6 +25,7 @@ from app.participation import participation
 from app.period import Period, check_year
 from engine.clock import local_today
 from engine.errors import InvalidInput
+from engine.inputs import parse_day
 from web.site import STAFF, Site
 
 
@@ -57,14 +58,15 @@ def router(site: Site) -> APIRouter:
                          "application/json", f"jaarverslag-{found.slug}-{found.year}.json")
 
     @routes.get("/deelname", response_class=HTMLResponse)
-    def participation_page(request: Request, jaar: str = "") -> HTMLResponse:
+    def participation_page(request: Request, jaar: str = "", van: str = "",
+                           tot: str = "") -> HTMLResponse:
         who = site.who_may(request, *STAFF)
         today = local_today(site.service.clock)
-        period = Period.year(chosen_year(jaar, today.year), today)
+        period = chosen_period(jaar, van, tot, today)
         found = participation(site.service.engine, site.service.flows, who.org_slug, period)
         return site.render("site/participation.html", who, current="/deelname",
                            heading=participation_heading(found), year=period.first.year,
-                           body=participation_fragment(found))
+                           first=period.first, last=period.last, body=participation_fragment(found))
 
     return routes
 
@@ -78,6 +80,16 @@ def chosen_year(text: str, this_year: int) -> int:
         raise InvalidInput(f"'{value}' is geen jaartal: schrijf vier cijfers, zoals {this_year}.")
     check_year(int(value), date(this_year, 1, 1))
     return int(value)
+
+
+def chosen_period(year: str, first: str, last: str, today: date) -> Period:
+    """`?van=…&tot=…` (both), else `?jaar=` (empty: this year), as `advies report members`."""
+    if not (first.strip() or last.strip()):
+        return Period.year(chosen_year(year, today.year), today)
+    if not (first.strip() and last.strip()):
+        raise InvalidInput("Geef bij een periode zowel 'van' als 'tot', bijvoorbeeld van "
+                           "2026-01-01 tot 2026-06-30.")
+    return Period.between(parse_day(first[:20], "Van"), parse_day(last[:20], "Tot"))
 
 
 def _download(text: str, media_type: str, filename: str) -> Response:
