@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from app.views import EVENT_LABELS
 from engine import labels
 from engine.clock import AMSTERDAM
 from engine.dsl import SYSTEM, Words
@@ -60,11 +61,6 @@ DATA_LABELS = {"signups": "aanmeldingen", "reserves": "reserves", "group": "groe
 PERSONAL_LINK = re.compile(r"\S+/antwoord/\S+")
 LINK_LEFT_OUT = "[persoonlijke link, niet in het dossier]"
 RELATIONS = {"continued_as": "vervolgd als", "continues": "vervolg van"}
-#: History entries that are not events of a flow (as app.views.EVENT_LABELS).
-OTHER_EVENTS = {"start": "gestart", "linked": "gekoppeld traject gestart",
-                "person_removed": "niet meer in het bestand",
-                "link_resent": "persoonlijke link opnieuw gestuurd",
-                "imported": "ingelezen uit een bestand", "migrated": "overgezet naar een nieuwe versie"}
 
 
 @dataclass(frozen=True)
@@ -316,7 +312,7 @@ def _step(number: int, entry: HistoryEntry, flow: Any, show: _Shower) -> Step:
     elif entry.from_state is None:
         moved = f"→ {_state_label(flow, entry.to_state)}"
     name = show.names.get(entry.actor, "")
-    event = OTHER_EVENTS.get(entry.event) or flow.event_label(entry.event)
+    event = EVENT_LABELS.get(entry.event) or flow.event_label(entry.event)
     return Step(number, _local(entry.at), name or entry.actor, entry.actor, event[:1].upper() + event[1:],
                 moved, entry.note or "", tuple(show.items(entry.payload or {})))
 
