@@ -149,6 +149,13 @@ def _status_of(error: AdviesError) -> tuple[int, str]:
     return 400, "Dit klopt niet"
 
 
+def attachment(text: str, media_type: str, filename: str, **headers: str) -> Response:
+    """A file to download (UTF-8), never sniffed into something else by the browser."""
+    return Response(text.encode("utf-8"), media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-Type-Options": "nosniff", **headers})
+
+
 def redirect(path: str, query: Mapping[str, str] | None = None) -> RedirectResponse:
     """After a POST: to a page of our own (a relative path, never from the request)."""
     assert path.startswith("/")

@@ -26,7 +26,7 @@ from app.period import Period, check_year
 from engine.clock import local_today
 from engine.errors import InvalidInput
 from engine.inputs import parse_day
-from web.site import STAFF, Site
+from web.site import STAFF, Site, attachment
 
 
 def router(site: Site) -> APIRouter:
@@ -48,13 +48,13 @@ def router(site: Site) -> APIRouter:
     @routes.get("/jaarverslag.csv")
     def annual_report_as_csv(request: Request, jaar: str = "") -> Response:
         found = report(request, jaar)
-        return _download(annual_report_csv(found), "text/csv; charset=utf-8",
+        return attachment(annual_report_csv(found), "text/csv; charset=utf-8",
                          f"jaarverslag-{found.slug}-{found.year}.csv")
 
     @routes.get("/jaarverslag.json")
     def annual_report_as_json(request: Request, jaar: str = "") -> Response:
         found = report(request, jaar)
-        return _download(json.dumps(found.as_json(), ensure_ascii=False, indent=2),
+        return attachment(json.dumps(found.as_json(), ensure_ascii=False, indent=2),
                          "application/json", f"jaarverslag-{found.slug}-{found.year}.json")
 
     @routes.get("/deelname", response_class=HTMLResponse)
@@ -90,10 +90,3 @@ def chosen_period(year: str, first: str, last: str, today: date) -> Period:
         raise InvalidInput("Geef bij een periode zowel 'van' als 'tot', bijvoorbeeld van "
                            "2026-01-01 tot 2026-06-30.")
     return Period.between(parse_day(first[:20], "Van"), parse_day(last[:20], "Tot"))
-
-
-def _download(text: str, media_type: str, filename: str) -> Response:
-    body = text.encode("utf-8")
-    return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "X-Content-Type-Options": "nosniff"})

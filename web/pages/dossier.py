@@ -11,7 +11,7 @@ from app import dossier_file
 from app.dossier import read
 from app.trajectory_page import GONE, trajectory_id
 from engine.errors import NotFound
-from web.site import STAFF, Site
+from web.site import STAFF, Site, attachment
 
 #: The file forbids everything but its own inline style, also when a browser shows it.
 FILE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -29,9 +29,8 @@ def router(site: Site) -> APIRouter:
                         service.clock.now(), org_id=who.org_id)
         except NotFound:
             raise NotFound(GONE) from None
-        return Response(dossier_file.html(made), media_type="text/html; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{dossier_file.file_name(made)}"',
-            "Content-Security-Policy": FILE_POLICY, "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store"})
+        return attachment(dossier_file.html(made), "text/html; charset=utf-8",
+                          dossier_file.file_name(made), **{"Content-Security-Policy": FILE_POLICY,
+                                                           "Cache-Control": "no-store"})
 
     return routes

@@ -20,7 +20,7 @@ from app import org_edit
 from app.sign_in import SignedIn
 from engine.errors import NotFound
 from engine.reminders import DEFAULT_STEPS
-from web.site import MANAGERS, STAFF, Site, redirect
+from web.site import MANAGERS, STAFF, Site, attachment, redirect
 
 PAGE = "/organisatie"
 MAX_ID = 2**62
@@ -381,9 +381,7 @@ def _file(routes: APIRouter, site: Site) -> None:
     def download(request: Request) -> Response:
         who = site.who_may(request, *STAFF)
         text = org_edit.file_text(site.service.engine, who.org_slug)
-        return Response(text.encode("utf-8"), headers={
-            "Content-Type": "application/toml; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="organisatie-{who.org_slug}.toml"'})
+        return attachment(text, "application/toml; charset=utf-8", f"organisatie-{who.org_slug}.toml")
 
 
 # --- shared ----------------------------------------------------------------------------------
