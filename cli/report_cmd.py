@@ -130,11 +130,13 @@ def _as_format(report: object, fmt: str) -> str:
 
 def _member_line(member: object) -> str:
     from app.participation import MemberLine
+    from notifications.formatting import count
 
     assert isinstance(member, MemberLine)
     worked = ", ".join(w.title for w in member.worked_on) or "geen trajecten"
     groups = f"; vaste groep: {', '.join(member.standing_groups)}" if member.standing_groups else ""
-    return (f"- {member.name} ({member.email}): {len(member.answers)} antwoorden op oproepen; "
+    answers = count(len(member.answers), "antwoord", "antwoorden")
+    return (f"- {member.name} ({member.email}): {answers} op oproepen; "
             f"{worked}{groups}")
 
 

@@ -135,7 +135,7 @@ def test_the_text_output_names_who_took_part_in_none(
     capsys.readouterr()
     assert in_process(["report", "members", "--org", "demo", "--year", "2026"]) == 0
     text = capsys.readouterr().out
-    assert "- Anna de Vries (anna@example.org): 1 antwoorden op oproepen; Minimabeleid" in text
+    assert "- Anna de Vries (anna@example.org): 1 antwoord op oproepen; Minimabeleid" in text
     assert "Niet meegedaan: Farid Yilmaz, Gerda Bos, Hamid Rahimi." in text
 
 
