@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from hashlib import sha256
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from notifications.smtp_url import SmtpConfig
 
 if TYPE_CHECKING:
     import aiosmtplib
+    from aiosmtplib.protocol import SMTPProtocol
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,47 @@ if TYPE_CHECKING:
 
         ready: Ready | None
 
+        async def settle(self, wait: float) -> None: ...
+
+
+class _HangsUpCleanly:
+    """Mixed into aiosmtplib's client. A connection we hang up on is gone only once its goodbye
+    (a TLS close_notify) is through; until then the socket beneath stays open, and it would
+    outlive an event loop that stops first. `settle` waits for that goodbye."""
+
+    protocol: SMTPProtocol | None
+    closing: dict[SMTPProtocol, tuple[asyncio.BaseTransport, asyncio.Future[None]]]
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.closing = {}
+
+    def close(self) -> None:
+        protocol = self.protocol
+        if protocol is not None and protocol.transport is not None:
+            lost = asyncio.get_running_loop().create_future()
+            self.closing[protocol] = (protocol.transport, lost)
+        super().close()  # type: ignore[misc]
+
+    def _on_connection_lost(self, protocol: SMTPProtocol) -> None:
+        _, lost = self.closing.pop(protocol, (None, None))
+        if lost is not None and not lost.done():
+            lost.set_result(None)
+        super()._on_connection_lost(protocol)  # type: ignore[misc]
+
+    async def settle(self, wait: float) -> None:
+        """Wait up to `wait` seconds for every hung-up connection to be gone; cut off the
+        ones the server leaves hanging, so no socket outlives the event loop."""
+        closing = list(self.closing.values())
+        if not closing:
+            return
+        _, pending = await asyncio.wait([lost for _, lost in closing], timeout=wait)
+        for transport, lost in closing:
+            if lost in pending:
+                cast(asyncio.Transport, transport).abort()
+        if pending:
+            await asyncio.wait(pending, timeout=wait)
+
 
 @functools.cache
 def _client_class() -> type[_Client]:
@@ -111,9 +153,8 @@ def _client_class() -> type[_Client]:
     from aiosmtplib.response import SMTPResponse
     from aiosmtplib.typing import Default
 
-    class Client(aiosmtplib.SMTP):
+    class Client(_HangsUpCleanly, aiosmtplib.SMTP):
         ready: Ready | None = None
-
         async def data(self, message: str | bytes, /, *,
                        timeout: float | Literal[Default.token] | None = Default.token) -> SMTPResponse:
             if self.ready is not None:
@@ -212,8 +253,10 @@ class SmtpSender:
     """
 
     def __init__(self, config: SmtpConfig, *, pool_size: int = 4, timeout: float = 30.0,
-                 send_timeout: float = 120.0, tls_context: ssl.SSLContext | None = None) -> None:
+                 send_timeout: float = 120.0, tls_context: ssl.SSLContext | None = None,
+                 quit_wait: float = QUIT_WAIT) -> None:
         self.config = config
+        self.quit_wait = quit_wait
         self.concurrency = max(1, pool_size)
         self.timeout = timeout
         self.send_timeout = send_timeout
@@ -293,14 +336,15 @@ class SmtpSender:
 
     async def close(self) -> None:
         """Say goodbye to the server on every open connection, all at once: a server that does
-        not answer costs at most QUIT_WAIT, however many connections there are."""
+        not answer costs at most twice `quit_wait` (its answer, then its goodbye), however many
+        connections there are."""
         if self._idle is None:
             return
         connections = []
         while not self._idle.empty():
             connections.append(self._idle.get_nowait())
         self._idle = None
-        await asyncio.gather(*(connection.quit() for connection in connections))
+        await asyncio.gather(*(connection.quit(self.quit_wait) for connection in connections))
 
 
 def _spoils_connection(error: Exception, failure: DeliveryFailure) -> bool:
@@ -337,16 +381,17 @@ class _Connection:
         except aiosmtplib.SMTPException:
             self.drop()
 
-    async def quit(self) -> None:
+    async def quit(self, wait: float) -> None:
         import aiosmtplib
 
         if self.client.is_connected:
             try:
-                async with asyncio.timeout(QUIT_WAIT):
+                async with asyncio.timeout(wait):
                     await self.client.quit()
             except (aiosmtplib.SMTPException, TimeoutError, OSError):
                 pass
         self.drop()
+        await self.client.settle(wait)
 
 
 # --- files ----------------------------------------------------------------------------------------

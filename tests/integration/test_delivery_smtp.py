@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import gc
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +24,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from sqlalchemy import Engine
 
 from app.service import Service
@@ -293,6 +295,59 @@ def test_tls_modes_deliver_and_log_in(scheme: str, certificate: tuple[Path, Path
         sender = smtp(port, scheme=scheme, context=client_tls, login="advies:ge%20heim@")
         assert deliver(sqlite_engine, sender, clock).sent == 1, outbox_rows(sqlite_engine)[0].last_error
     assert len(recorder.ids) == 1
+
+
+class _StalledGoodbye(Controller):
+    """A TLS server that answers QUIT and then freezes (its whole event loop) until `release`
+    is set: it never sends its half of the TLS goodbye while the client is still there."""
+
+    def __init__(self, release: threading.Event, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = release
+
+    def factory(self) -> SMTP:
+        release = self.release
+
+        class Server(SMTP):
+            async def smtp_QUIT(self, arg: str) -> None:
+                await self.push("221 Tot ziens")
+                release.wait(timeout=30)  # blocks this server's loop: a server that hangs
+                assert self.transport is not None
+                self.transport.close()
+
+        return Server(self.handler, **self.SMTP_kwargs)
+
+
+@pytest.mark.parametrize("scheme", ["smtp+starttls", "smtps"])
+def test_closing_leaves_no_socket_open_when_the_server_hangs_after_quit(
+        scheme: str, certificate: tuple[Path, Path], recorder: Recorder) -> None:
+    server_tls = _server_context(certificate)
+    options: dict[str, Any] = {"ssl_context" if scheme == "smtps" else "tls_context": server_tls}
+    release = threading.Event()
+    controller = _StalledGoodbye(release, recorder, hostname="127.0.0.1", port=free_port(),
+                                 ready_timeout=10, **options)
+    controller.start()
+    config = parse_smtp_url(f"{scheme}://127.0.0.1:{controller.port}")
+    client_tls = ssl.create_default_context(cafile=str(certificate[0]))
+    raw = b"Message-ID: <afscheid@example.org>\r\nSubject: Hallo\r\n\r\nTekst\r\n"
+
+    async def send_and_close() -> None:
+        sender = SmtpSender(config, pool_size=1, timeout=5, quit_wait=0.2, tls_context=client_tls)
+        try:
+            await sender.send("secretariaat@example.org", "lid@example.org", raw)
+        finally:
+            await sender.close()
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            asyncio.run(send_and_close())
+            gc.collect()
+    finally:
+        release.set()
+        controller.stop()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert sum(recorder.ids.values()) == 1
 
 
 def test_plain_smtp_against_a_server_that_requires_starttls_pauses_the_queue(
