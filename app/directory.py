@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, bindparam
@@ -51,9 +52,40 @@ def groups_of(org: Organisation) -> dict[str, OrgGroup]:
             for g in org.groups or []}
 
 
-def people(session: Session, org_id: int) -> dict[str, Person]:
+class Everyone(dict[str, Person]):
+    """Everyone of an organisation by e-mail address, as read for one event or one batch of
+    them. What each mail asks of them (their names, who has which role) is worked out once
+    here, not for every mail; so it is never changed once made."""
+
+    @classmethod
+    def of(cls, people: Mapping[str, Person]) -> Everyone:
+        return people if isinstance(people, Everyone) else cls(people)
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        return {p.email: p.name for p in self.values()}
+
+    @cached_property
+    def active(self) -> frozenset[str]:
+        """The addresses of those who still have a role (not of someone who left)."""
+        return frozenset(email for email, p in self.items() if p.roles)
+
+    @cached_property
+    def _roles(self) -> dict[str, frozenset[str]]:
+        return {email: frozenset(p.roles) for email, p in self.items()}
+
+    def with_roles(self, roles: tuple[str, ...]) -> list[str]:
+        """The addresses of those who have one of `roles`, in the file's order."""
+        cache: dict[tuple[str, ...], list[str]] = self.__dict__.setdefault("_with_roles", {})
+        if roles not in cache:
+            wanted = frozenset(roles)
+            cache[roles] = [email for email, held in self._roles.items() if wanted & held]
+        return cache[roles]
+
+
+def people(session: Session, org_id: int) -> Everyone:
     rows = session.exec(select(Person).where(Person.organisation_id == org_id)).all()
-    return {p.email: p for p in rows}
+    return Everyone((p.email, p) for p in rows)
 
 
 class People:
@@ -65,20 +97,20 @@ class People:
         self.conn = conn
         self.org_id = org_id
         self.named = named
-        self._everyone: dict[str, Person] | None = None
+        self._everyone: Everyone | None = None
 
     @classmethod
-    def all_of(cls, conn: Connection, org_id: int, everyone: dict[str, Person]) -> People:
-        people = cls(conn, org_id, everyone)
-        people._everyone = everyone
+    def all_of(cls, conn: Connection, org_id: int, everyone: Mapping[str, Person]) -> People:
+        people = cls(conn, org_id, dict(everyone))
+        people._everyone = Everyone.of(everyone)
         return people
 
-    def everyone(self) -> dict[str, Person]:
+    def everyone(self) -> Everyone:
         if self._everyone is None:
             rows = self.conn.execute(EVERYONE, {"org_id": self.org_id})
             names = tuple(rows.keys())  # a dict of each row: twice as fast as its RowMapping
-            self._everyone = {p.email: p for p in (detached(Person, dict(zip(names, r, strict=True)))
-                                                   for r in rows)}
+            self._everyone = Everyone((p.email, p) for p in (
+                detached(Person, dict(zip(names, r, strict=True))) for r in rows))
         return self._everyone
 
     def is_person(self, email: str) -> bool:
@@ -109,17 +141,19 @@ def actor(directory: dict[str, Person], email: str, data: dict[str, Any],
 
 
 def recipients(
-    spec: Recipients, directory: dict[str, Person], data: dict[str, Any], who: Actor
+    spec: Recipients, directory: Mapping[str, Person], data: dict[str, Any], who: Actor
 ) -> list[Person]:
     """The people a mail goes to, each once, in a stable order; never someone who left the
     organisation (no roles any more), even when a trajectory still names them."""
-    emails: list[str] = [p.email for p in directory.values() if set(spec.roles) & set(p.roles)]
+    everyone = Everyone.of(directory)
+    emails = list(everyone.with_roles(spec.roles))
     emails += [data[f] for f in spec.fields if data.get(f)]
     for name in spec.lists:
         emails += list(data.get(name, []))
-    if spec.actor and who.email in directory:
+    if spec.actor and who.email in everyone:
         emails.append(who.email)
-    return [directory[e] for e in _unique(emails) if e in directory and directory[e].roles]
+    active = everyone.active
+    return [everyone[e] for e in _unique(emails) if e in active]
 
 
 def _unique(items: Iterable[str]) -> list[str]:

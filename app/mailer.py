@@ -46,6 +46,7 @@ class Mailer:
         name, address = parseaddr(settings.mail_from)
         self.sender = Party(name or "Adviestraject", address)
         self.domain = address.rpartition("@")[2] or urlsplit(settings.base_url).hostname or "localhost"
+        self._last_plain: Letterhead | None = None
 
     def rows(self, mail: Mail, people: list[Person], job: MailJob) -> list[OutboxMessage]:
         """One row per person (`values`), as new instances to add to a session."""
@@ -55,11 +56,21 @@ class Mailer:
         """One outbox row per person, its column values (all but its key): what is the same for
         everyone (the text, the invitation, the letterhead, the link's key and expiry) worked
         out once, per person only their own name, link and headers."""
-        letterhead = Letterhead(self.sender, job.now, self._invitation(mail, job, people))
+        invitation = self._invitation(mail, job, people)
+        letterhead = (Letterhead(self.sender, job.now, invitation) if invitation
+                      else self._plain_letterhead(job.now))
         link = self._answer_links(job) if mail.answer_link else None
         content = self._contents(mail.template, job.context, link is not None, len(people))
         return [self._message(mail.template, person, content(person, link(person) if link else None),
                               letterhead, job.trajectory.id) for person in people]
+
+    def _plain_letterhead(self, now: datetime) -> Letterhead:
+        """The letterhead of mails without an attachment sent at `now`: the same for all of a
+        sweep's batch (their boundary is random, and appears in none of their texts)."""
+        last = self._last_plain  # one read: the web's threads share this mailer
+        if last is None or last.sent_at != now:
+            last = self._last_plain = Letterhead(self.sender, now)
+        return last
 
     def notice(self, template: str, people: list[Person], context: dict[str, Any],
                now: datetime) -> list[OutboxMessage]:

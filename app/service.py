@@ -552,7 +552,13 @@ def _loaded_from(rows: list[tuple[Any, ...]], orgs: dict[int, OrgPart]) -> Loade
 def _part(values: tuple[Any, ...], table: Table, tables: tuple[Table, ...] = ()) -> dict[str, Any]:
     """One table's columns of a row of the columns of `tables` (the loading statement's by
     default), by name."""
-    return dict(zip(table.c.keys(), values[_slices(tables or LOADED)[table.name]], strict=True))
+    return dict(zip(_keys(table), values[_slices(tables or LOADED)[table.name]], strict=True))
+
+
+@cache
+def _keys(table: Table) -> tuple[str, ...]:
+    """A table's column names (asking the table builds the list anew each time)."""
+    return tuple(table.c.keys())
 
 
 @cache

@@ -17,7 +17,7 @@ deadlines and outbox. A failing write fails the batch, which the sweep then redo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -34,7 +34,7 @@ from app import directory
 from app.mailer import Mailer, MailJob
 from engine import effects
 from engine.dsl import Actor, Flow
-from storage.db import fresh
+from storage.db import assign, fresh
 from storage.tables import (
     ACTIVE_DEADLINE,
     DeadlineRow,
@@ -158,9 +158,7 @@ class Writer:
     ) -> None:
         new = row.id is None
         data_changed = row.data != outcome.data
-        row.state = outcome.dest
-        row.data = dict(outcome.data)
-        row.updated_at = self.now
+        assign(row, state=outcome.dest, data=dict(outcome.data), updated_at=self.now)
         held = _held.get()
         if held is not None and (held.conn is not self.conn or new or _links(outcome)):
             held.flush()  # what follows reads or links what the batch wrote: in order, now
@@ -195,7 +193,7 @@ class Writer:
             writes.moves_with_data.append({**values, "data": row.data})
         else:
             writes.moves.append(values)
-        row.version += 1
+        assign(row, version=row.version + 1)
 
     def _history(self, row: Trajectory, outcome: effects.Outcome, who: Actor,
                  note: str | None, payload: dict[str, Any]) -> dict[str, Any]:
@@ -228,8 +226,7 @@ class Writer:
         return deadline
 
     def _close(self, deadline: DeadlineRow, status: str) -> None:
-        deadline.status = status
-        deadline.closed_on = self.today
+        assign(deadline, status=status, closed_on=self.today)
         self.changed.append((deadline, CLOSED))
 
     def _change(self, deadline: DeadlineRow, effect: effects.ChangeDeadline) -> None:
@@ -316,7 +313,7 @@ def _inserted_columns(table: Table) -> tuple[tuple[str, ...], itemgetter[Any], a
     return names, itemgetter(*names), attrgetter(*names)
 
 
-def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
+def mail_context(row: Trajectory, who: Actor, people: Mapping[str, Person],
                  deadlines: list[DeadlineRow], note: str | None,
                  payload: dict[str, Any], org: Organisation, flow: Flow | None = None
                  ) -> dict[str, Any]:
@@ -333,7 +330,7 @@ def mail_context(row: Trajectory, who: Actor, people: dict[str, Person],
         "payload": payload,
         "note": note or "",
         "actor": {"name": who.name, "email": who.email},
-        "names": {p.email: p.name for p in people.values()},
+        "names": directory.Everyone.of(people).names,
         "deadlines": {d.name: {"label": d.label, "due": d.due, "explanation": d.explanation}
                       for d in active_deadlines(deadlines).values()},
     }

@@ -200,6 +200,12 @@ def detached(model: type[Model], values: Mapping[Any, Any]) -> Model:
     return instance
 
 
+def assign(instance: SQLModel, **values: Any) -> None:
+    """Set columns of an instance that is in no session (`detached`, `fresh`, or not yet
+    added), without the ORM's change tracking, which nothing would read: Core writes it."""
+    instance.__dict__.update(values)
+
+
 @cache
 def _manager(model: type[SQLModel]) -> Any:
     configure_mappers()  # the mapping complete (relationships, attribute impls) before use
