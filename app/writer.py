@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -33,7 +33,7 @@ from sqlmodel import SQLModel
 from app import directory
 from app.mailer import Mailer, MailJob
 from engine import effects
-from engine.dsl import Actor, Flow
+from engine.dsl import Actor, Flow, Words
 from storage.db import assign, fresh
 from storage.tables import (
     ACTIVE_DEADLINE,
@@ -338,10 +338,16 @@ def mail_context(row: Trajectory, who: Actor, people: Mapping[str, Person],
 
 
 def _org_context(org: Organisation) -> dict[str, Any]:
-    """The organisation's part of a mail's context: its name and its words."""
-    words = directory.words_of(org)  # its fields are strings: a copy of them, not asdict's deep one
+    """The organisation's part of a mail's context: its name and its words (shared by all its
+    mails: templates only read them)."""
+    return _org_context_of(org.name, org.slug, tuple(sorted((org.words or {}).items())))
+
+
+@lru_cache(maxsize=1024)
+def _org_context_of(name: str, slug: str, words_set: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    words = Words(**dict(words_set))
     return {
-        "org": {"name": org.name, "slug": org.slug},
+        "org": {"name": name, "slug": slug},
         "words": {**vars(words), "Council": words.council[:1].upper() + words.council[1:],
                   "the_secretariat": words.the_secretariat},
     }
