@@ -41,8 +41,13 @@ CLAIM_BATCH = 20
 #: (and keeps other writers waiting some 100 ms at most, within their busy timeout).
 SQLITE_CLAIM_BATCH = 100
 #: Deadlines planned per transaction: a worker holds few at a time, and the memory of a first
-#: pass over many deadlines stays small.
+#: pass over many deadlines stays small. On SQLite a chunk keeps other writers waiting (some
+#: 20 ms for 100). On PostgreSQL, where nobody waits for the chunk (other workers skip its rows),
+#: a chunk is bigger: each chunk's query walks past the index entries of the deadlines planned
+#: before it (not yet vacuumed). A first pass over 100,000 pending deadlines took 8.1 s with
+#: chunks of 100, 2.4 s of it in those queries; with 1,000, 5.3 s and 0.3 s.
 PLAN_CHUNK = 100
+PG_PLAN_CHUNK = 1000
 
 steps_table: Table = DeadlineStep.__table__  # type: ignore[attr-defined]
 deadlines_table: Table = DeadlineRow.__table__  # type: ignore[attr-defined]
@@ -148,7 +153,8 @@ class Statements:
                       col(Organisation.reminders))
             .join(Trajectory, col(Trajectory.id) == d.c.trajectory_id)
             .join(Organisation, col(Organisation.id) == Trajectory.organisation_id)
-            .where(d.c.status.in_(SWEPT), *which).limit(PLAN_CHUNK), d)
+            .where(d.c.status.in_(SWEPT), *which)
+            .limit(PG_PLAN_CHUNK if self.postgres else PLAN_CHUNK), d)
 
     @staticmethod
     def _planned() -> Any:
