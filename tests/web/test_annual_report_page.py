@@ -44,6 +44,8 @@ def test_staff_see_the_report_of_their_own_organisation(web: TestClient, service
     assert "6 mei 2026" in page.text  # the advice term's end, still running
     assert 'href="/jaarverslag.csv?jaar=2026"' in page.text
     assert 'href="/jaarverslag" aria-current="page"' in page.text
+    assert 'action="/jaarverslag" aria-label="Jaar kiezen"' in page.text
+    assert 'name="jaar" inputmode="numeric" value="2026"' in page.text
     assert "Geheime verordening" not in page.text
     assert f"traject {other})" not in page.text
     assert "<script" not in page.text
@@ -75,6 +77,8 @@ def test_who_took_part_lists_the_members_of_the_own_organisation(
     page = web.get("/deelname?jaar=2026")
     assert page.status_code == 200
     assert "Wie deed mee: Adviesgroep Sociaal Domein Voorbeeldstad" in page.text
+    assert 'action="/deelname" aria-label="Jaar kiezen"' in page.text
+    assert 'name="jaar" inputmode="numeric" value="2026"' in page.text
     assert "aangemeld voor Regiovisie beschermd wonen op 24 maart 2026" in page.text
     assert "Hamid Rahimi (hamid@example.org)" in page.text  # in no group yet: took part in none
     assert "Aaltje" not in page.text  # a member of demo-md
