@@ -74,13 +74,16 @@ class Everyone(dict[str, Person]):
     def _roles(self) -> dict[str, frozenset[str]]:
         return {email: frozenset(p.roles) for email, p in self.items()}
 
+    @cached_property
+    def _by_roles(self) -> dict[tuple[str, ...], list[str]]:
+        return {}
+
     def with_roles(self, roles: tuple[str, ...]) -> list[str]:
         """The addresses of those who have one of `roles`, in the file's order."""
-        cache: dict[tuple[str, ...], list[str]] = self.__dict__.setdefault("_with_roles", {})
-        if roles not in cache:
+        if roles not in self._by_roles:
             wanted = frozenset(roles)
-            cache[roles] = [email for email, held in self._roles.items() if wanted & held]
-        return cache[roles]
+            self._by_roles[roles] = [email for email, held in self._roles.items() if wanted & held]
+        return self._by_roles[roles]
 
 
 def people(session: Session, org_id: int) -> Everyone:
