@@ -28,13 +28,11 @@ import email
 import email.policy
 import json
 import re
-import sys
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import typer.main
@@ -46,6 +44,7 @@ from benchmarks.harness import (
     Context,
     Figure,
     Finished,
+    advies,
     percentile,
     python_child,
     run_child,
@@ -143,12 +142,6 @@ def first_page(done: Finished) -> float:
 
 def _sql_seconds(done: Finished) -> float:
     return float(json.loads(done.stdout)["seconds"])
-
-
-def advies() -> list[str]:
-    """The real console script beside this interpreter (as `make` installs it)."""
-    script = Path(sys.executable).parent / "advies"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from cli.main import app; app()"]
 
 
 def paginates(command: str) -> bool:

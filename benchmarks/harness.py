@@ -258,6 +258,12 @@ def _drain_in_background(stream: Any) -> Callable[[], str]:
     return result
 
 
+def advies() -> list[str]:
+    """The real console script beside this interpreter (as `make` installs it)."""
+    script = Path(sys.executable).parent / "advies"
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from cli.entry import main; main()"]
+
+
 def python_child(name: str, *args: str) -> list[str]:
     """The command that runs benchmarks.children.`name` in a fresh interpreter."""
     return [sys.executable, "-m", f"benchmarks.children.{name}", *args]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class PassReport:
     planning: planning.ReminderReport | None = None
     delivery: DeliveryReport | None = None
     problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # how long the pass took, by the machine's own watch
 
     def failures(self) -> list[str]:
         """What went wrong in the work itself (not in a job), in Dutch, one line each."""
@@ -93,6 +95,7 @@ class PassReport:
             "planning": dict(self.planning.__dict__) if self.planning else None,
             "delivery": dict(self.delivery.__dict__) if self.delivery is not None else None,
             "problems": list(self.problems),
+            "seconds": round(self.seconds, 4),
         }
 
 
@@ -175,6 +178,7 @@ class Worker:
 
     def once(self) -> PassReport:
         self.problems = []
+        started = time.perf_counter()
         with self._stop_on_signals():  # a stop signal ends the pass early and cleanly
             report = PassReport(sweep=self.sweep_job())
             if not self.stop.is_set():
@@ -185,6 +189,7 @@ class Worker:
             if not self.stop.is_set():
                 self.retention_job()
         report.problems = [*self.problems, *report.failures()]
+        report.seconds = time.perf_counter() - started
         return report
 
     @contextmanager

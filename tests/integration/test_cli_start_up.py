@@ -14,13 +14,13 @@ from tests.advies_cli import environment, run
 #: Modules that `advies list` and `advies deadlines` never need.
 NOT_FOR_LISTS = ("fastapi", "uvicorn", "web.app", "worker.main", "alembic", "app.org_edit",
                  "app.org_file", "app.service", "app.mailer", "icalendar", "jinja2")
-#: Runs one command in this interpreter's way and prints the modules it imported.
+#: Runs one command as the console script does and prints the modules it imported.
 MODULES_AFTER = """
 import json, sys
-from cli.main import app
+from cli.entry import main
 sys.argv = ["advies", *sys.argv[1:]]
 try:
-    app()
+    main()
 except SystemExit as done:
     code = done.code
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
@@ -51,7 +51,12 @@ def test_the_commands_that_need_them_still_import_them(tmp_path: Path) -> None:
 
 
 def _imported(env: dict[str, str], *args: str) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", MODULES_AFTER, *args], env=env, capture_output=True,
+    return _child(MODULES_AFTER, env, *args)
+
+
+def _child(code: str, env: dict[str, str], *args: str) -> dict[str, object]:
+    """Run `code` in a fresh interpreter; the JSON on its last line."""
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
                           text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     found: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
@@ -73,3 +78,33 @@ def test_a_worker_pass_with_nothing_to_do_starts_without_templates_or_holidays(t
     quiet = _imported(env, "worker", "--once")
     assert quiet["code"] == 0, quiet
     assert [m for m in NOT_FOR_A_QUIET_PASS if m in quiet["modules"]] == []
+
+
+#: What the console script leaves behind once its command ran.
+COLLECTOR_AFTER = """
+import gc, json, sys
+from cli.entry import loading, main
+sys.argv = ["advies", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+after = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count(), "worker": "worker.main" in sys.modules}
+gc.disable()
+with loading():
+    pass
+print(json.dumps({**after, "stays_off": not gc.isenabled()}))
+"""
+
+
+def test_the_console_script_loads_with_the_collector_paused_then_turns_it_on(tmp_path: Path) -> None:
+    """Start-up without the collector's rounds; afterwards the collector is on, the loaded
+    modules are frozen, and `worker` had its own modules loaded the same way (no other command)."""
+    env = environment(tmp_path)
+    for command, loads_the_worker in (("worker", True), ("list", False)):
+        found = _child(COLLECTOR_AFTER, env, command, "--help")
+        assert found["enabled"] is True
+        assert isinstance(found["frozen"], int)
+        assert found["frozen"] > 10_000
+        assert found["worker"] is loads_the_worker
+        assert found["stays_off"] is True  # a collector that was off is left off

@@ -95,6 +95,8 @@ def test_the_command_prints_the_pass(settings: Settings, sqlite_engine: Engine, 
     result = CliRunner().invoke(app, ["--once", "--json"], env=env)
     report = json.loads(result.stdout)
     assert report["sweep"]["expired"] == 1
+    assert isinstance(report["seconds"], float)
+    assert 0 < report["seconds"] < 60
     assert result.exit_code == (1 if report["problems"] else 0)
     plain = CliRunner().invoke(app, ["--once"], env=env)
     assert "Termijnen: 0 verlopen" in plain.stdout
