@@ -104,12 +104,14 @@ def worker_pass(ctx: Context, env: dict[str, str]) -> Finished:
 
 def first_pass(ctx: Context, url: str) -> None:
     """The product's own pass, unmeasured, on connections whose commits do not wait for the
-    disk: what it writes is the same, only sooner (the measured passes run as configured)."""
+    disk: what it writes is the same, only sooner (the measured passes run as configured).
+    Then what autovacuum would do after it (`bulk.vacuumed`)."""
     engine = preparing_engine(url)
     worker = Worker(settings_for(url, ctx.folder), engine=engine, clock=clock())
     try:
         if problems := worker.once().problems:
             raise RuntimeError(f"the first worker pass had problems: {problems}")
+        bulk.vacuumed(engine)
     finally:
         worker.close()
         engine.dispose()

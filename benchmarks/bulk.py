@@ -253,6 +253,17 @@ def without_indexes(engine: Engine, *tables: Table) -> Iterator[None]:
         _run_ddl(engine, [definition for _, definition in definitions] + analyzed)
 
 
+def vacuumed(engine: Engine) -> None:
+    """PostgreSQL: VACUUM (ANALYZE) of every table, as autovacuum does on its own schedule
+    after a pass that changed many rows (the first pass at 1,000,000 pending plans the next step
+    of 100,000 deadlines). Without it autovacuum may still be at work while a pass is measured.
+    SQLite: nothing (it has no such background work)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE)"))
+
+
 def _secondary_indexes(engine: Engine, table: Table) -> dict[str, str]:
     """The table's indexes made with CREATE INDEX, not those behind its primary key or a
     constraint, each with its definition."""
