@@ -13,9 +13,9 @@ the renewal no longer finds ours is not sent, and an outcome only counts for the
 
 Sent mails are marked in groups, one transaction for all that ended meanwhile (`_SentMarks`).
 Each connection works through the batch mail after mail; the mark of its last mail is written
-while the envelope of the next one goes out, and before the server may take that one (DATA).
-So at most one mail per connection was taken by its server and not recorded: a killed worker
-sends again at most the mails in hand, one per connection.
+while the next one goes out (envelope, DATA, the mail itself), and before the server may take
+that one (the dot that ends it). So at most one mail per connection was taken by its server and
+not recorded: a killed worker sends again at most the mails in hand, one per connection.
 
 A send never outlives the lease, even when the process is starved of CPU and a renewal comes
 late: a send starts only with at least two thirds of the lease left (otherwise the claim is
@@ -271,8 +271,8 @@ class _Round:
     async def _work_through(self, waiting: collections.deque[Claimed]) -> None:
         """One connection's share of the batch: the next row, until none is left.
 
-        The outcome of a sent mail is written while the envelope of the next one goes out, and
-        before the server may take that one (DATA): per connection, at most one mail the server
+        The outcome of a sent mail is written while the next one goes out, and before the
+        server may take that one (the dot that ends it): per connection, at most one mail the server
         took is not recorded yet, so a killed worker re-sends at most one mail per connection."""
         previous: asyncio.Future[None] | None = None  # the mark of the last mail sent here
         try:

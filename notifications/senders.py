@@ -147,22 +147,45 @@ class _HangsUpCleanly:
 
 @functools.cache
 def _client_class() -> type[_Client]:
-    """aiosmtplib's client, with a hook that runs before DATA: the last moment at which the
-    server has not taken the mail yet (the envelope is already on its way). Made on first use."""
+    """aiosmtplib's client, with a hook (`ready`) that runs just before the dot that ends DATA:
+    the last moment at which the server has not taken the mail yet. The envelope, the DATA
+    command and the mail itself are on their way meanwhile; a server keeps nothing of a mail
+    whose connection closes before that dot (RFC 5321, 4.1.1.4). Made on first use."""
     import aiosmtplib
+    from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
     from aiosmtplib.response import SMTPResponse
+    from aiosmtplib.status import SMTPStatus
     from aiosmtplib.typing import Default
+
+    Timeout = float | Literal[Default.token] | None
 
     class Client(_HangsUpCleanly, aiosmtplib.SMTP):
         ready: Ready | None = None
-        async def data(self, message: str | bytes, /, *,
-                       timeout: float | Literal[Default.token] | None = Default.token) -> SMTPResponse:
-            if self.ready is not None:
-                try:
-                    await self.ready()
-                except Exception as error:
-                    raise _HookFailed(error) from error
-            return await super().data(message, timeout=timeout)
+
+        async def data(self, message: str | bytes, /, *, timeout: Timeout = Default.token) -> SMTPResponse:
+            if self.ready is None:
+                return await super().data(message, timeout=timeout)
+            return await self._data_when_ready(message, self.ready, timeout)
+
+        async def _data_when_ready(self, message: str | bytes, ready: Ready,
+                                   timeout: Timeout) -> SMTPResponse:
+            """DATA as aiosmtplib sends it, with the ending dot held back until `ready()`."""
+            raw = message.encode("ascii") if isinstance(message, str) else message
+            body = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(raw))
+            start = await self.execute_command(b"DATA", timeout=timeout)
+            if start.code != SMTPStatus.start_input:
+                raise aiosmtplib.SMTPDataError(start.code, start.message)
+            if self.protocol is None:
+                raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+            self.protocol.write(body)
+            try:
+                await ready()
+            except Exception as error:
+                raise _HookFailed(error) from error
+            done = await self.execute_command(b".", timeout=timeout)
+            if done.code != SMTPStatus.completed:
+                raise aiosmtplib.SMTPDataError(done.code, done.message)
+            return done
 
     return cast("type[_Client]", Client)
 
@@ -288,8 +311,9 @@ class SmtpSender:
 
     async def send_when_ready(self, envelope_from: str, recipient: str, raw: bytes,
                               ready: Ready | None) -> None:
-        """`send`, but the server gets the mail itself only once `ready()` returned: the
-        envelope (MAIL, RCPT) goes out meanwhile. An error of `ready` is raised as it is."""
+        """`send`, but the server takes the mail only once `ready()` returned: the envelope
+        (MAIL, RCPT), DATA and the mail itself go out meanwhile; only the dot that ends the mail
+        waits. An error of `ready` is raised as it is (the connection is hung up first)."""
         pool = self._pool()
         connection = await pool.get()
         try:
@@ -322,7 +346,7 @@ class SmtpSender:
         connection.client.ready = ready
         try:
             await connection.client.sendmail(envelope_from, [recipient], raw)
-        except _HookFailed as failed:  # mid-envelope: this connection cannot be trusted any more
+        except _HookFailed as failed:  # mid-mail: hung up, so the server keeps nothing of it
             connection.drop()
             raise failed.error from None
         except Exception as error:

@@ -172,6 +172,58 @@ def test_a_connection_dropped_during_data_is_reopened_and_the_mail_retried(
     assert recorder.ids == Counter({m.message_id: 1 for m in outbox_rows(sqlite_engine)})
 
 
+#: A mail with a line that starts with a dot (stuffed for the wire) and a bare LF line ending.
+HELD_BACK = (b"From: Adviesgroep <adviesgroep@example.org>\r\nTo: lid@example.org\r\n"
+             b"Subject: Vasthouden\r\nMessage-ID: <held-%d@example.org>\r\n\r\n"
+             b"Eerste regel.\n.punt aan het begin\r\nLaatste regel.\r\n")
+
+
+def test_the_server_takes_a_mail_only_once_ready_has_returned(recorder: Recorder, smtp_port: int) -> None:
+    """`send_when_ready`: the envelope, DATA and the mail go out first; the dot that ends the
+    mail, after which the server keeps it, waits for `ready()`. The mail arrives whole."""
+    taken_while_waiting: list[int] = []
+
+    async def ready() -> None:
+        with recorder.lock:
+            taken_while_waiting.append(len(recorder.mails))
+
+    async def run() -> None:
+        sender = smtp(smtp_port, pool_size=1)
+        try:
+            await sender.send_when_ready("adviesgroep@example.org", "lid@example.org", HELD_BACK % 1, ready)
+        finally:
+            await sender.close()
+
+    asyncio.run(run())
+    assert taken_while_waiting == [0]
+    (recipient, raw), = recorder.mails
+    assert recipient == "lid@example.org"
+    assert raw.endswith(b"Eerste regel.\r\n.punt aan het begin\r\nLaatste regel.\r\n")
+
+
+def test_when_ready_fails_the_server_keeps_nothing_and_the_next_mail_still_goes(
+        recorder: Recorder, smtp_port: int) -> None:
+    """An error of `ready` (the previous mail's mark could not be written) is raised as it is;
+    the connection is hung up before the ending dot, so the server keeps nothing of the mail,
+    and the next send opens a fresh connection."""
+
+    async def ready() -> None:
+        raise OSError("schijf vol")
+
+    async def run() -> None:
+        sender = smtp(smtp_port, pool_size=1)
+        try:
+            with pytest.raises(OSError, match="schijf vol"):
+                await sender.send_when_ready("adviesgroep@example.org", "lid@example.org", HELD_BACK % 1,
+                                             ready)
+            await sender.send("adviesgroep@example.org", "lid@example.org", HELD_BACK % 2)
+        finally:
+            await sender.close()
+
+    asyncio.run(run())
+    assert recorder.ids == Counter({"<held-2@example.org>": 1})
+
+
 def test_a_refused_recipient_fails_the_mail_and_the_secretariat_is_told(
         service: Service, sqlite_engine: Engine, clock: FrozenClock, recorder: Recorder,
         smtp_port: int) -> None:
