@@ -1,5 +1,6 @@
-"""The sweep's batch writes its events' rows together (SQLite, app.writer.deferred_writes): the
-same rows as event by event, and a batch whose writes fail is redone event by event."""
+"""The sweep's batch writes its events' rows together (app.writer.deferred_writes), on SQLite
+and PostgreSQL: the same rows as event by event, and a batch whose writes fail is redone event
+by event."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_a_batch_writes_every_event_of_it_once(any_engine: Engine, tmp_path: Pat
 
 def test_two_expiries_of_one_trajectory_in_a_batch_fire_once(any_engine: Engine, tmp_path: Path,
                                                              clock: FrozenClock) -> None:
-    """The second expiry reads the trajectory as the first left it: on SQLite the batch's
+    """The second expiry reads the trajectory as the first left it: the batch's
     version check finds it moved, and the batch is redone event by event, where the second
     expiry is refused (the trajectory left `calling`). The others are closed once."""
     service = Service(any_engine, make_settings("unused", tmp_path), clock)
