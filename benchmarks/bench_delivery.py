@@ -24,6 +24,7 @@ machine's drift hits all three):
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import subprocess
 import sys
@@ -38,15 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import aiosmtplib
-from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
-from aiosmtplib.status import SMTPStatus
 from sqlalchemy import Connection, Engine, select
 
 from benchmarks import bulk
 from benchmarks.databases import clock
 from benchmarks.harness import Context, Figure, ratio_at_least
 from notifications.delivery import deliver_all_due
-from notifications.senders import SmtpSender
+from notifications.senders import SmtpSender, data_ending_when_ready
 from notifications.smtp_url import parse_smtp_url
 
 NAME = "delivery"
@@ -170,7 +169,7 @@ async def bare_guaranteed(port: int, mails: list[Mail], marks: BareMarks, connec
             outbox_id, sender, recipient, raw = waiting.pop()
             await client.mail(sender)
             await client.rcpt(recipient)
-            await _data_ended_after(client, raw, previous)
+            await data_ending_when_ready(client, raw, functools.partial(_done, previous))
             previous = marks.submit(outbox_id)
         if previous is not None:
             await previous
@@ -179,17 +178,9 @@ async def bare_guaranteed(port: int, mails: list[Mail], marks: BareMarks, connec
     await asyncio.gather(*(one_connection() for _ in range(connections)))
 
 
-async def _data_ended_after(client: aiosmtplib.SMTP, raw: bytes,
-                           previous: asyncio.Future[None] | None) -> None:
-    """DATA and the mail (as aiosmtplib prepares it); the ending dot once `previous` is done."""
-    if (await client.execute_command(b"DATA")).code != SMTPStatus.start_input:
-        raise RuntimeError("the server refused DATA")
-    assert client.protocol is not None
-    client.protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(raw)))
+async def _done(previous: asyncio.Future[None] | None) -> None:
     if previous is not None:
         await previous
-    if (await client.execute_command(b".")).code != SMTPStatus.completed:
-        raise RuntimeError("the server refused the mail")
 
 
 class BareMarks:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 #: What a command imports when it runs anyway; loaded here, with the rest, while the collector
 #: is paused. `advies worker` is started by cron or a service manager, often.
-COMMAND_MODULES = {"worker": ("worker.main", "notifications.delivery")}
+COMMAND_MODULES = {"worker": ("worker.main",)}
 
 
 @contextmanager

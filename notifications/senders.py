@@ -37,6 +37,7 @@ from notifications.smtp_url import SmtpConfig
 if TYPE_CHECKING:
     import aiosmtplib
     from aiosmtplib.protocol import SMTPProtocol
+    from aiosmtplib.response import SMTPResponse
 
 log = logging.getLogger(__name__)
 
@@ -145,47 +146,55 @@ class _HangsUpCleanly:
             await asyncio.wait(pending, timeout=wait)
 
 
-@functools.cache
-def _client_class() -> type[_Client]:
-    """aiosmtplib's client, with a hook (`ready`) that runs just before the dot that ends DATA:
-    the last moment at which the server has not taken the mail yet. The envelope, the DATA
-    command and the mail itself are on their way meanwhile; a server keeps nothing of a mail
-    whose connection closes before that dot (RFC 5321, 4.1.1.4). Made on first use."""
+async def data_ending_when_ready(client: aiosmtplib.SMTP, message: bytes, ready: Ready,
+                                 timeout: float | None = None) -> SMTPResponse:
+    """DATA and the mail as aiosmtplib sends them, with the dot that ends the mail held back
+    until `ready()` returned: the last moment at which the server has not taken the mail yet (a
+    server keeps nothing of a mail whose connection closes before that dot, RFC 5321 4.1.1.4).
+    An error of `ready` is raised as it is, the dot unsent."""
     import aiosmtplib
     from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
-    from aiosmtplib.response import SMTPResponse
     from aiosmtplib.status import SMTPStatus
-    from aiosmtplib.typing import Default
 
-    Timeout = float | Literal[Default.token] | None
+    start = await client.execute_command(b"DATA", timeout=timeout)
+    if start.code != SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    if client.protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    client.protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)))
+    await ready()
+    done = await client.execute_command(b".", timeout=timeout)
+    if done.code != SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(done.code, done.message)
+    return done
+
+
+@functools.cache
+def _client_class() -> type[_Client]:
+    """aiosmtplib's client, with a hook (`ready`) that holds back the dot that ends DATA
+    (`data_ending_when_ready`): the envelope, the DATA command and the mail itself are on their
+    way meanwhile. Made on first use."""
+    import aiosmtplib
+    from aiosmtplib.typing import Default
 
     class Client(_HangsUpCleanly, aiosmtplib.SMTP):
         ready: Ready | None = None
 
-        async def data(self, message: str | bytes, /, *, timeout: Timeout = Default.token) -> SMTPResponse:
-            if self.ready is None:
+        async def data(self, message: str | bytes, /, *,
+                       timeout: float | Literal[Default.token] | None = Default.token) -> SMTPResponse:
+            ready = self.ready
+            if ready is None:
                 return await super().data(message, timeout=timeout)
-            return await self._data_when_ready(message, self.ready, timeout)
 
-        async def _data_when_ready(self, message: str | bytes, ready: Ready,
-                                   timeout: Timeout) -> SMTPResponse:
-            """DATA as aiosmtplib sends it, with the ending dot held back until `ready()`."""
+            async def checked() -> None:
+                try:
+                    await ready()
+                except Exception as error:
+                    raise _HookFailed(error) from error
+
             raw = message.encode("ascii") if isinstance(message, str) else message
-            body = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(raw))
-            start = await self.execute_command(b"DATA", timeout=timeout)
-            if start.code != SMTPStatus.start_input:
-                raise aiosmtplib.SMTPDataError(start.code, start.message)
-            if self.protocol is None:
-                raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-            self.protocol.write(body)
-            try:
-                await ready()
-            except Exception as error:
-                raise _HookFailed(error) from error
-            done = await self.execute_command(b".", timeout=timeout)
-            if done.code != SMTPStatus.completed:
-                raise aiosmtplib.SMTPDataError(done.code, done.message)
-            return done
+            return await data_ending_when_ready(self, raw, checked,
+                                                self.timeout if timeout is Default.token else timeout)
 
     return cast("type[_Client]", Client)
 
