@@ -45,8 +45,9 @@ from benchmarks import bulk
 from benchmarks.databases import clock
 from benchmarks.harness import Context, Figure, ratio_at_least
 from notifications.delivery import deliver_all_due
-from notifications.senders import SmtpSender, data_ending_when_ready
+from notifications.senders import SmtpSender
 from notifications.smtp_url import parse_smtp_url
+from notifications.smtp_wire import data_ending_when_ready
 
 NAME = "delivery"
 SENDER = "adviesgroep@example.org"

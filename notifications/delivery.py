@@ -553,7 +553,7 @@ class _MarkWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.marks = outbox.DriverMarks(engine.dialect)
+        self.marks = outbox.DriverMarks.of(engine.dialect)
         self.connection: Connection | None = None
 
     def write(self, outbox_ids: list[int], holder: str, now: datetime) -> set[int]:

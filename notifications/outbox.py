@@ -21,6 +21,7 @@ on the driver's own connection, for the delivery loop.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -156,6 +157,12 @@ class DriverMarks:
     raised as SQLAlchemy's (`DBAPIError.instance`), as `mark_all_sent` raises them."""
 
     VARYING = ("ids", "holder", "sent_now")
+
+    @staticmethod
+    @functools.lru_cache(maxsize=8)  # a process has one or two engines; tests make many
+    def of(dialect: Dialect) -> DriverMarks:
+        """The one for `dialect`, compiled once (every delivery round asks for it)."""
+        return DriverMarks(dialect)
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect

@@ -25,14 +25,15 @@ import os
 import re
 import ssl
 import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
+from notifications import smtp_wire
 from notifications.smtp_url import SmtpConfig
+from notifications.smtp_wire import Ready
 
 if TYPE_CHECKING:
     import aiosmtplib
@@ -87,7 +88,6 @@ class Sender(Protocol):
     async def close(self) -> None: ...
 
 
-Ready = Callable[[], Awaitable[None]]
 
 
 class _HookFailed(Exception):
@@ -103,6 +103,8 @@ if TYPE_CHECKING:
         """What `_client_class` makes (for the type checker)."""
 
         ready: Ready | None
+
+        async def send_one(self, envelope_from: str, recipient: str, raw: bytes) -> None: ...
 
         async def settle(self, wait: float) -> None: ...
 
@@ -146,55 +148,47 @@ class _HangsUpCleanly:
             await asyncio.wait(pending, timeout=wait)
 
 
-async def data_ending_when_ready(client: aiosmtplib.SMTP, message: bytes, ready: Ready,
-                                 timeout: float | None = None) -> SMTPResponse:
-    """DATA and the mail as aiosmtplib sends them, with the dot that ends the mail held back
-    until `ready()` returned: the last moment at which the server has not taken the mail yet (a
-    server keeps nothing of a mail whose connection closes before that dot, RFC 5321 4.1.1.4).
-    An error of `ready` is raised as it is, the dot unsent."""
-    import aiosmtplib
-    from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
-    from aiosmtplib.status import SMTPStatus
-
-    start = await client.execute_command(b"DATA", timeout=timeout)
-    if start.code != SMTPStatus.start_input:
-        raise aiosmtplib.SMTPDataError(start.code, start.message)
-    if client.protocol is None:
-        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-    client.protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)))
-    await ready()
-    done = await client.execute_command(b".", timeout=timeout)
-    if done.code != SMTPStatus.completed:
-        raise aiosmtplib.SMTPDataError(done.code, done.message)
-    return done
-
-
 @functools.cache
 def _client_class() -> type[_Client]:
     """aiosmtplib's client, with a hook (`ready`) that holds back the dot that ends DATA
-    (`data_ending_when_ready`): the envelope, the DATA command and the mail itself are on their
-    way meanwhile. Made on first use."""
+    (`smtp_wire.data_ending_when_ready`): the envelope, the DATA command and the mail itself are
+    on their way meanwhile; and `send_one`, which skips aiosmtplib's parsing where it would
+    change nothing (`smtp_wire`). Made on first use."""
     import aiosmtplib
     from aiosmtplib.typing import Default
 
     class Client(_HangsUpCleanly, aiosmtplib.SMTP):
         ready: Ready | None = None
 
+        async def send_one(self, envelope_from: str, recipient: str, raw: bytes) -> None:
+            """`sendmail` to one recipient; the short way when `smtp_wire` allows it."""
+            if not smtp_wire.takes_short_way(self, envelope_from, recipient, raw):
+                await self.sendmail(envelope_from, [recipient], raw)
+                return
+            await smtp_wire.send_one(self, envelope_from, recipient, raw, self._checked_ready(),
+                                     self.timeout)
+
         async def data(self, message: str | bytes, /, *,
                        timeout: float | Literal[Default.token] | None = Default.token) -> SMTPResponse:
-            ready = self.ready
-            if ready is None:
+            if self.ready is None:
                 return await super().data(message, timeout=timeout)
+            raw = message.encode("ascii") if isinstance(message, str) else message
+            return await smtp_wire.data_ending_when_ready(
+                self, raw, self._checked_ready(), self.timeout if timeout is Default.token else timeout)
+
+        def _checked_ready(self) -> Ready:
+            """The hook, its errors told apart from the server's (`_HookFailed`)."""
+            ready = self.ready
 
             async def checked() -> None:
+                if ready is None:
+                    return
                 try:
                     await ready()
                 except Exception as error:
                     raise _HookFailed(error) from error
 
-            raw = message.encode("ascii") if isinstance(message, str) else message
-            return await data_ending_when_ready(self, raw, checked,
-                                                self.timeout if timeout is Default.token else timeout)
+            return checked
 
     return cast("type[_Client]", Client)
 
@@ -354,7 +348,7 @@ class SmtpSender:
                     raw: bytes, ready: Ready | None) -> None:
         connection.client.ready = ready
         try:
-            await connection.client.sendmail(envelope_from, [recipient], raw)
+            await connection.client.send_one(envelope_from, recipient, raw)
         except _HookFailed as failed:  # mid-mail: hung up, so the server keeps nothing of it
             connection.drop()
             raise failed.error from None
