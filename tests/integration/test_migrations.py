@@ -56,3 +56,27 @@ def test_0008_names_the_organisation_of_every_existing_deadline(any_engine: Engi
     assert found == org
     indexes = {index["name"] for index in inspect(any_engine).get_indexes("deadline")}
     assert "ix_deadline_organisation_status_due" in indexes
+
+
+def test_0010_postgres_compresses_the_mails_with_lz4(pg_engine: Engine) -> None:
+    """A mail of a few kB is written compressed with lz4; downgraded, new mails get the
+    server's default (pglz) again."""
+    assert _compression_of_new_mails(pg_engine) == "lz4"
+    config = migrate.alembic_config()
+    with pg_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "d9f3a6c1e8b4")
+    assert _compression_of_new_mails(pg_engine) == "pglz"
+
+
+def _compression_of_new_mails(engine: Engine) -> str:
+    raw = b"Beste lid, de gemeente vraagt om advies over de regiovisie.\r\n" * 60  # 3.7 kB
+    with engine.begin() as connection:
+        outbox_id = connection.execute(text(
+            "INSERT INTO outbox (message_id, template, sender, recipient, subject, raw, status, "
+            "attempts, next_attempt_at, created_at) VALUES (gen_random_uuid(), 'test', "
+            "'a@example.org', 'b@example.org', 'Onderwerp', :raw, 'queued', 0, :now, :now) "
+            "RETURNING id"), {"raw": raw, "now": NOW}).scalar_one()
+    with engine.connect() as connection:
+        return str(connection.execute(text("SELECT pg_column_compression(raw) FROM outbox WHERE id = :id"),
+                                      {"id": outbox_id}).scalar_one())
