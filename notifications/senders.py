@@ -88,8 +88,6 @@ class Sender(Protocol):
     async def close(self) -> None: ...
 
 
-
-
 class _HookFailed(Exception):
     """The `ready` hook of a send raised: its error is ours, not the mail server's."""
 
