@@ -17,9 +17,10 @@ handles it. Either way the dot that ends the mail waits for `ready` (`data_endin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
+
+from notifications import mime
 
 if TYPE_CHECKING:
     import aiosmtplib
@@ -27,15 +28,12 @@ if TYPE_CHECKING:
 
 Ready = Callable[[], Awaitable[None]]
 
-# RFC 5322 dot-atoms with only letters, digits and ._+-: `parseaddr` gives them back unchanged,
-# and no character of them can end or change an SMTP command line
-_ATOM = r"[A-Za-z0-9_+-]+"
-PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
-
 
 def plain_address(address: str) -> bool:
-    """True for an addr-spec that aiosmtplib would send as it is (between < and >)."""
-    return PLAIN_ADDRESS.fullmatch(address) is not None
+    """True for an addr-spec that aiosmtplib would send as it is (between < and >): a dot-atom
+    at an ASCII host name (`mime.PLAIN_ADDRESS`), which `parseaddr` gives back unchanged and in
+    which no character can end or change an SMTP command line."""
+    return mime.PLAIN_ADDRESS.match(address) is not None
 
 
 def in_wire_form(message: bytes) -> bool:
@@ -83,7 +81,7 @@ async def send_one(client: aiosmtplib.SMTP, envelope_from: str, recipient: str, 
         if recipient_reply.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
             raise aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(
                 recipient_reply.code, recipient_reply.message, recipient)])
-        return await data_ending_when_ready(client, message, ready, timeout)
+        return await _data_ending_when_ready(client, message, ready, timeout)
     except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
         await _reset(client, timeout)
         raise
@@ -104,6 +102,12 @@ async def data_ending_when_ready(client: aiosmtplib.SMTP, message: bytes, ready:
     until `ready()` returned: the last moment at which the server has not taken the mail yet (a
     server keeps nothing of a mail whose connection closes before that dot, RFC 5321 4.1.1.4).
     An error of `ready` is raised as it is, the dot unsent."""
+    return await _data_ending_when_ready(client, wire_form(message), ready, timeout)
+
+
+async def _data_ending_when_ready(client: aiosmtplib.SMTP, wire: bytes, ready: Ready,
+                                  timeout: float | None) -> SMTPResponse:
+    """`data_ending_when_ready` for a mail already in wire form."""
     import aiosmtplib
     from aiosmtplib.status import SMTPStatus
 
@@ -112,7 +116,7 @@ async def data_ending_when_ready(client: aiosmtplib.SMTP, message: bytes, ready:
         raise aiosmtplib.SMTPDataError(start.code, start.message)
     if client.protocol is None:
         raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-    client.protocol.write(wire_form(message))
+    client.protocol.write(wire)
     await ready()
     done = await client.execute_command(b".", timeout=timeout)
     if done.code != SMTPStatus.completed:

@@ -144,10 +144,11 @@ def test_a_mail_not_in_wire_form_is_not_sent_the_short_way_and_arrives_as_sendma
     assert second == by_sendmail
 
 
-PLAIN = ["lid@example.org", "a.b-c_d+e@sub.example.nl", "Lid.Naam@Gemeente-Groningen.NL", "x@y"]
+PLAIN = ["lid@example.org", "a.b-c_d+e@sub.example.nl", "Lid.Naam@Gemeente-Groningen.NL", "x@y",
+         "o'brien@example.org", "lid%x@example.org", "a!#$&*/=?^`{|}~@example.org"]
 UNUSUAL = ["Naam <lid@example.org>", "lid @example.org", "lid@example.org\r\nRCPT TO:<x@y.nl>",
            "ïlse@voorbeeld.nl", '"lid"@example.org', "lid..naam@example.org", ".lid@example.org",
-           "lid@example..org", "lid@", "@example.org", "", "lid@[127.0.0.1]", "lid%x@example.org"]
+           "lid@example..org", "lid@", "@example.org", "", "lid@[127.0.0.1]", "lid@example.org\n"]
 
 
 @pytest.mark.parametrize("address", PLAIN)
